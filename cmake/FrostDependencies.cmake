@@ -1,0 +1,53 @@
+# External dependencies, each wrapped once in an INTERFACE target (frost::kokkos, frost::teuchos,
+# frost::belos, frost::hdf5, frost::mpi) so the rest of the build never sees how they were found.
+find_package(MPI REQUIRED COMPONENTS C CXX)
+find_package(HDF5 REQUIRED COMPONENTS C)
+if(NOT HDF5_IS_PARALLEL)
+  message(WARNING "frost: HDF5 is not parallel; rank 0 writes all output anyway")
+endif()
+
+# Kokkos: a standalone install (CUDA/OpenMP builds) when Kokkos_ROOT points at one, otherwise
+# Debian's Trilinos packages, whose imported Kokkos target is unusable (it lists /usr/lib/include);
+# their TriBITS variables are used instead.
+find_package(KokkosKernels QUIET)
+find_package(Teuchos REQUIRED)
+add_library(frost_kokkos INTERFACE)
+if(TARGET Kokkos::kokkoskernels)
+  target_link_libraries(frost_kokkos INTERFACE Kokkos::kokkoskernels)
+  set(FROST_KOKKOS_SOURCE "standalone")
+else()
+  if(NOT KokkosKernels_FOUND)
+    message(FATAL_ERROR "frost: Kokkos Kernels not found (install libtrilinos-kokkos-kernels-dev)")
+  endif()
+  target_include_directories(frost_kokkos SYSTEM INTERFACE ${KokkosKernels_INCLUDE_DIRS}
+                                                           ${KokkosKernels_TPL_INCLUDE_DIRS})
+  target_link_libraries(frost_kokkos INTERFACE ${KokkosKernels_LIBRARIES} ${KokkosKernels_TPL_LIBRARIES})
+  target_link_directories(frost_kokkos INTERFACE ${KokkosKernels_LIBRARY_DIRS})
+  set(FROST_KOKKOS_SOURCE "trilinos")
+endif()
+add_library(frost::kokkos ALIAS frost_kokkos)
+
+add_library(frost_teuchos INTERFACE)
+target_include_directories(frost_teuchos SYSTEM INTERFACE ${Teuchos_INCLUDE_DIRS} ${Teuchos_TPL_INCLUDE_DIRS})
+target_link_libraries(frost_teuchos INTERFACE ${Teuchos_LIBRARIES} ${Teuchos_TPL_LIBRARIES})
+target_link_directories(frost_teuchos INTERFACE ${Teuchos_LIBRARY_DIRS})
+add_library(frost::teuchos ALIAS frost_teuchos)
+
+add_library(frost_hdf5 INTERFACE)
+target_include_directories(frost_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS})
+target_link_libraries(frost_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+target_compile_definitions(frost_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
+add_library(frost::hdf5 ALIAS frost_hdf5)
+
+add_library(frost_mpi INTERFACE)
+target_link_libraries(frost_mpi INTERFACE MPI::MPI_CXX)
+add_library(frost::mpi ALIAS frost_mpi)
+
+# Provenance: the commit the binary was built from.
+find_package(Git QUIET)
+set(FROST_GIT_COMMIT "unknown")
+if(GIT_FOUND AND EXISTS ${CMAKE_SOURCE_DIR}/.git)
+  execute_process(COMMAND ${GIT_EXECUTABLE} describe --always --dirty --abbrev=12
+                  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE FROST_GIT_COMMIT
+                  OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+endif()

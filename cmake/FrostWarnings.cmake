@@ -1,0 +1,11 @@
+# Compiler warnings and sanitizers, applied through one INTERFACE target.
+add_library(frost_warnings INTERFACE)
+target_compile_options(frost_warnings INTERFACE -Wall -Wextra -Wshadow=local)
+if(FROST_WARNINGS_AS_ERRORS)
+  target_compile_options(frost_warnings INTERFACE -Werror)
+endif()
+if(FROST_ENABLE_SANITIZERS)
+  target_compile_options(frost_warnings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                  -fno-sanitize-recover=undefined)
+  target_link_options(frost_warnings INTERFACE -fsanitize=address,undefined)
+endif()
