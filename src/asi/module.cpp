@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include "asi/enumerate.hpp"
 #include "asi/lattice_generators.hpp"
+#include "asi/svg.hpp"
 #include "asi/transfer_matrix.hpp"
 #include "core/error.hpp"
 
@@ -11,7 +13,7 @@ namespace frost::asi {
 
 namespace {
 
-const std::vector<std::string> kTasks = {"count", "entropy"};
+const std::vector<std::string> kTasks = {"count", "entropy", "reachable"};
 
 void declare_lattice_params(core::ParamRegistry& reg) {
   reg.add_choice("lattice.kind", "square",
@@ -87,7 +89,60 @@ void run_count(core::RunContext& ctx, const Lattice& lat) {
     ctx.result.set("method", core::Value::of_string("transfer_matrix"));
     return;
   }
-  throw std::runtime_error("count: enumeration is not available for lattice '" + kind + "'");
+  EnumerationOptions opt;
+  opt.max_loops = static_cast<int>(p.get_int("count.max_loops"));
+  ctx.progress.update(0.0, "enumerating charge sectors");
+  EnumerationResult r = count_by_enumeration(lat, opt);
+  ctx.result.set("ice_states", core::Value::of_string(r.ice_states.to_string()));
+  ctx.result.set("charge_sectors", core::Value::of_string(r.charge_sectors.to_string()));
+  // Sectors differ in size (a sector is the ice part of a cycle-space coset); report the
+  // reference state's sector, the one loop moves explore, and the size of every sector.
+  auto reference = ice_reference_state(lat);
+  std::vector<int> charge(lat.vertex_count(), 0);
+  for (int e = 0; e < lat.edge_count(); ++e) {
+    charge[lat.edges[e][1]] += reference[e];
+    charge[lat.edges[e][0]] -= reference[e];
+  }
+  auto sectors = ice_charge_sectors(lat, opt.max_sectors);
+  for (size_t s = 0; s < sectors.size() && s < r.sector_states.size(); ++s) {
+    bool same = true;
+    for (int v = 0; v < lat.vertex_count() && same; ++v)
+      same = (!lat.terminal.empty() && lat.terminal[v]) || sectors[s].charge[v] == charge[v];
+    if (same) ctx.result.set("sector_states", core::Value::of_int(static_cast<long long>(r.sector_states[s])));
+  }
+  std::vector<std::int64_t> sizes(r.sector_states.begin(), r.sector_states.end());
+  ctx.result.add_i64("sector_states", {sizes.size()}, sizes);
+  ctx.result.set("method", core::Value::of_string("enumeration"));
+}
+
+/// The drawing of a state, when asked for.
+void maybe_draw(core::RunContext& ctx, const Lattice& lat, const std::vector<std::int8_t>& spins,
+                const std::string& name) {
+  if (!ctx.params.get_bool("output.svg")) return;
+  std::vector<int> charge(lat.vertex_count(), 0);
+  for (int e = 0; e < lat.edge_count(); ++e) {
+    charge[lat.edges[e][1]] += spins[e];
+    charge[lat.edges[e][0]] -= spins[e];
+  }
+  ctx.result.artifacts.push_back(
+      {name, draw_state_svg(lat, spins, charge, lat.kind == "square")});
+}
+
+void run_reachable(core::RunContext& ctx, const Lattice& lat) {
+  auto gc = graph_counts(lat);
+  ctx.result.set("vertices", core::Value::of_int(gc.vertices));
+  ctx.result.set("edges", core::Value::of_int(gc.edges));
+  ctx.result.set("loops", core::Value::of_int(gc.loops));
+  std::vector<std::int8_t> reference = ice_reference_state(lat);
+  ReachableOptions opt;
+  opt.max_states = static_cast<std::uint64_t>(ctx.params.get_int("reachable.max_states"));
+  ReachableResult r = reachable(lat, reference, opt);
+  ctx.result.set("reachable_states", core::Value::of_int(static_cast<long long>(r.reachable_states)));
+  ctx.result.set("closure_states", core::Value::of_int(static_cast<long long>(r.closure_states)));
+  ctx.result.set("sector_states", core::Value::of_int(static_cast<long long>(r.sector_states)));
+  ctx.result.set("ice_states", core::Value::of_string(r.ice_states.to_string()));
+  ctx.result.add_i8("reference_state", {reference.size()}, reference);
+  maybe_draw(ctx, lat, reference, "reference_state.svg");
 }
 
 void run_entropy(core::RunContext& ctx) {
@@ -112,6 +167,12 @@ void AsiModule::declare(core::ParamRegistry& reg) const {
   declare_lattice_params(reg);
   reg.add_choice("count.method", "auto", {"auto", "transfer_matrix", "enumeration"},
                  "counting method (auto: transfer matrix for square lattices, else enumeration)");
+  reg.add_int("count.max_loops", 36, "largest number of independent loops enumerated (2^loops states per sector)")
+      .min(0)
+      .max(40);
+  reg.add_int("reachable.max_states", 1 << 24, "largest reachable set searched before giving up")
+      .min(1);
+  reg.add_bool("output.svg", true, "draw a state (islands as arrows, vertices coloured by charge)");
   reg.add_int("entropy.max_width", 12, "widest cylinder of the row transfer matrix (even)")
       .min(8)
       .max(20);
@@ -147,6 +208,7 @@ void AsiModule::run(core::RunContext& ctx) const {
   Lattice lat = lattice_of(ctx.params);
   write_lattice(ctx.result, lat);
   if (task == "count") return run_count(ctx, lat);
+  if (task == "reachable") return run_reachable(ctx, lat);
 }
 
 std::string AsiModule::report(const std::vector<core::RunResult>& runs) const {

@@ -12,13 +12,14 @@ sweep:
 YAML
 expect_exit 0 "$MPIRUN" -np 1 --oversubscribe "$FROST" sweep.yaml --output np1 --quiet
 expect_exit 0 "$MPIRUN" -np 2 --oversubscribe "$FROST" sweep.yaml --output np2 --quiet
-[[ $(json_results np1/summary.json) == $(json_results np2/summary.json) ]] || fail "results differ between 1 and 2 ranks"
+[[ "$(json_results np1/summary.json)" == "$(json_results np2/summary.json)" ]] || fail "results differ between 1 and 2 ranks"
 python3 -c "import json; d=json.load(open('np2/summary.json')); assert len(d['runs'])==8; assert d['frost']['ranks']=='2'" \
   || fail "summary of 2 ranks incomplete"
 if command -v h5dump >/dev/null; then
   h5dump -A np2/frost.h5 >attrs.txt
   grep -q 'ATTRIBUTE "deck"' attrs.txt || fail "frost.h5 lacks the deck attribute"
   grep -q 'ATTRIBUTE "commit"' attrs.txt || fail "frost.h5 lacks provenance"
-  h5dump -H np2/frost.h5 | grep -q 'DATASET "edges"' || fail "frost.h5 lacks lattice/edges"
+  h5dump -H np2/frost.h5 >header.txt
+  grep -q 'DATASET "edges"' header.txt || fail "frost.h5 lacks lattice/edges"
 fi
 echo "sweep across ranks: ok"
