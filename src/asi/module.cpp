@@ -5,6 +5,7 @@
 
 #include "asi/enumerate.hpp"
 #include "asi/lattice_generators.hpp"
+#include "asi/sample_task.hpp"
 #include "asi/svg.hpp"
 #include "asi/transfer_matrix.hpp"
 #include "core/error.hpp"
@@ -13,7 +14,7 @@ namespace frost::asi {
 
 namespace {
 
-const std::vector<std::string> kTasks = {"count", "entropy", "reachable"};
+const std::vector<std::string> kTasks = {"count", "entropy", "reachable", "sample"};
 
 void declare_lattice_params(core::ParamRegistry& reg) {
   reg.add_choice("lattice.kind", "square",
@@ -128,6 +129,18 @@ void maybe_draw(core::RunContext& ctx, const Lattice& lat, const std::vector<std
       {name, draw_state_svg(lat, spins, charge, lat.kind == "square")});
 }
 
+/// The picture of the last recorded state of a sampling run.
+void draw_last_state(core::RunContext& ctx, const Lattice& lat) {
+  for (const auto& d : ctx.result.datasets)
+    if (d.name == "states" && d.dtype == core::Dataset::DType::I8 && d.shape.size() == 2 &&
+        d.shape[0] > 0 && d.shape[1] == static_cast<std::uint64_t>(lat.edge_count())) {
+      const auto* last = reinterpret_cast<const std::int8_t*>(d.bytes.data()) +
+                         (d.shape[0] - 1) * d.shape[1];
+      maybe_draw(ctx, lat, std::vector<std::int8_t>(last, last + d.shape[1]), "state.svg");
+      return;
+    }
+}
+
 void run_reachable(core::RunContext& ctx, const Lattice& lat) {
   auto gc = graph_counts(lat);
   ctx.result.set("vertices", core::Value::of_int(gc.vertices));
@@ -173,6 +186,7 @@ void AsiModule::declare(core::ParamRegistry& reg) const {
   reg.add_int("reachable.max_states", 1 << 24, "largest reachable set searched before giving up")
       .min(1);
   reg.add_bool("output.svg", true, "draw a state (islands as arrows, vertices coloured by charge)");
+  declare_sample_params(reg);
   reg.add_int("entropy.max_width", 12, "widest cylinder of the row transfer matrix (even)")
       .min(8)
       .max(20);
@@ -209,6 +223,10 @@ void AsiModule::run(core::RunContext& ctx) const {
   write_lattice(ctx.result, lat);
   if (task == "count") return run_count(ctx, lat);
   if (task == "reachable") return run_reachable(ctx, lat);
+  if (task == "sample") {
+    run_sample_task(ctx, lat);
+    draw_last_state(ctx, lat);
+  }
 }
 
 std::string AsiModule::report(const std::vector<core::RunResult>& runs) const {

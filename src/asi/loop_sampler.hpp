@@ -1,0 +1,479 @@
+// Loop-move Monte Carlo for artificial spin ice on any lattice graph.
+//
+// Move sets (all preserve every vertex charge, so they sample within one charge sector):
+//  * short_loop: a directed worm. Start at a uniformly chosen vertex, repeatedly leave the
+//    current vertex along a uniformly chosen out-pointing free island until the walk reaches a
+//    vertex it has already visited; the directed cycle from that vertex's first visit to now is
+//    flipped, the tail before it is discarded. The walk gives up (no change) at a vertex without
+//    out-arrows.
+//  * long_loop: Barkema & Newman's long-loop algorithm (Phys. Rev. E 57, 1155 (1998)),
+//    generalised to any degree. Start at a uniformly chosen vertex v0, flip a uniformly chosen
+//    out-arrow and step across it; at every later vertex flip a uniformly chosen out-arrow other
+//    than the one just flipped (which now points out), until the walk comes back to v0.
+//  * basis: flip one loop chosen uniformly among the lattice's faces and winding cycles when it
+//    is a directed cycle in the current state, else do nothing. Not ergodic in general; kept to
+//    compare mixing.
+//
+// Why the worm moves sample all states of a sector uniformly (detailed balance with a symmetric
+// proposal, no acceptance step needed). Let out(v) be the number of free out-arrows at v.
+// Flipping a directed cycle reverses one in- and one out-arrow at each of its vertices, so out(v)
+// is the same in sigma and in the flipped state sigma' at every vertex (also for odd degrees and
+// charged vertices). short_loop: a walk that produces the loop l = (u_0 .. u_{m-1}) from sigma is
+// a self-avoiding tail t (possibly empty) ending at u_0 followed by l. Its probability is
+// (1/n0) prod_{x in t} 1/out(x) prod_{u in l} 1/out(u). The tail's islands are not on l, so the
+// same tail is a valid walk in sigma', reaching u_0 and then running around the reversed loop
+// with the same factors: the walks sigma -> sigma' and sigma' -> sigma are in one-to-one
+// correspondence with equal probabilities, so P(sigma -> sigma') = P(sigma' -> sigma).
+// long_loop: at every step but the first the walker sits at a vertex x != v0 whose arrows have
+// been flipped once in and once out per earlier visit plus the arrival island, so the number of
+// choices is out_sigma(x); the first step has out_sigma(v0) choices. Reading a walk backwards in
+// sigma' (same flips in reverse order) is a valid walk with the same choice counts, since
+// out_sigma' = out_sigma, so again the proposal is symmetric. Both chains have the uniform
+// distribution on the sector as stationary distribution; tests/asi/test_loop_sampler.cpp checks
+// P(a -> b) = P(b -> a) on enumerated sectors from the exact walk probabilities.
+//
+// Thermal sampling adds single-island Metropolis flips (which create, move and annihilate
+// monopoles) and accepts loop moves (short_loop or basis, still symmetric proposals) with the
+// Metropolis probability min(1, exp(-beta dE)).
+//
+// A "sweep" is about n1 attempted arrow flips: n1 single-flip attempts (thermal ensemble) plus a
+// fixed number M of loop moves with M * (mean attempted flips per loop move) ~ n1. Attempted
+// flips of a loop move: the islands of the proposed loop (for long_loop every island flip of the
+// walk, including islands flipped twice; for short_loop not the discarded tail); a walk that
+// gives up counts one. M is calibrated at the end of burn-in (burn-in sweeps themselves run loop
+// moves until n1 flips have been attempted). The number of moves between recorded samples must
+// not depend on the trajectory: stopping once n1 flips have been attempted would make the stop
+// a function of the loop lengths and over-represent states that tend to be reached by long
+// loops, biasing the recorded samples away from the stationary distribution.
+// In the uniform ensemble every proposal is accepted, so attempted = performed.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "asi/energy.hpp"
+#include "asi/lattice.hpp"
+#include "core/rng.hpp"
+
+namespace frost::asi {
+
+enum MoveSet : int { kShortLoop = 0, kLongLoop = 1, kBasisLoop = 2 };
+
+/// Parses "short_loop", "long_loop" or "basis". Throws std::invalid_argument otherwise.
+MoveSet parse_move_set(const std::string& name);
+
+/// The lattice in the flat arrays the sampler kernels read (host copy).
+struct SamplerGraph {
+  int n0 = 0, n1 = 0;
+  std::vector<int> offsets;    ///< n0 + 1: islands of v are slots [offsets[v], offsets[v+1])
+  std::vector<int> slot_edge;  ///< island of each slot, sorted by angle around v
+  std::vector<std::int8_t> slot_sign;   ///< +1 when v is the tail (sigma = +1 points out of v)
+  std::vector<std::uint8_t> slot_free;  ///< 1 when the slot's island may flip
+  std::vector<int> edge_tail, edge_head;
+  std::vector<int> free_edges;            ///< ids of islands that may flip
+  std::vector<std::int8_t> fixed_spin;    ///< n1: 0 or the fixed value
+  std::vector<std::uint8_t> vertex_kind;  ///< VertexKind per vertex
+  std::vector<int> degree;                ///< all islands, fixed ones included
+  /// Basis loops (faces then windings) in CSR form, orientation +1 = tail -> head.
+  std::vector<int> loop_offsets, loop_edges;
+  std::vector<std::int8_t> loop_orient;
+  int square_vertices = 0, counted_vertices = 0;  ///< kSquareVertex / non-terminal counts
+  int max_degree = 0;
+};
+
+/// Builds the flat arrays (slots sorted by angle, vertex kinds).
+SamplerGraph build_sampler_graph(const Lattice& lattice);
+
+/// Charge Q_v = (#in - #out) of every vertex.
+std::vector<int> vertex_charges(const SamplerGraph& g, const std::vector<std::int8_t>& spins);
+
+/// True when every non-terminal vertex obeys the ice rule |Q_v| = deg_v mod 2.
+bool is_ice_state(const SamplerGraph& g, const std::vector<std::int8_t>& spins);
+
+/// A deterministic ice state: all free spins +1, then every vertex with too large |Q| is repaired
+/// by flipping a shortest directed path to a vertex that can absorb charge 2 (fixed islands keep
+/// their value). Throws std::runtime_error when the fixed islands admit no ice state.
+std::vector<std::int8_t> initial_ice_state(const SamplerGraph& g);
+
+/// Total energy of a configuration (vertex energies plus Zeeman energy -sum field_proj sigma).
+double configuration_energy(const SamplerGraph& g, const EnergyConstants& c,
+                            const std::vector<double>& field_proj,
+                            const std::vector<std::int8_t>& spins);
+
+/// Exact one-move transition probabilities of a uniform (zero-field) move set from `state`:
+/// target state -> probability, the probability of staying included under `state` itself.
+/// Enumerates every walk with its probability (short_loop, basis) or propagates the walk's
+/// probability mass until less than 1e-15 remains unabsorbed (long_loop, whose walks are
+/// unbounded). For tests on small lattices.
+std::map<std::vector<std::int8_t>, double> exact_transitions(const SamplerGraph& g, MoveSet move,
+                                                             const std::vector<std::int8_t>& state);
+
+/// Settings of the chain kernels.
+struct SamplerConfig {
+  MoveSet move = kShortLoop;
+  bool thermal = false;      ///< Metropolis at finite temperature (else uniform over the sector)
+  bool loop_moves = true;    ///< thermal: add loop moves to the single-island flips
+  bool single_flips = true;  ///< thermal: single-island flips (off only in tests)
+  EnergyConstants energy;
+  std::uint64_t seed = 0;
+  std::uint32_t run = 0;
+};
+
+/// A random source over a RandomStream that hands out single bits for the common two-way choice
+/// (one 64-bit draw serves 64 binary choices); its state is (counter, buffer, bits left).
+struct BitRandom {
+  core::RandomStream stream;
+  std::uint64_t buffer = 0;
+  int bits = 0;
+
+  /// Uniform integer in [0, n), n >= 1.
+  KOKKOS_INLINE_FUNCTION std::uint32_t choose(std::uint32_t n) {
+    if (n == 1u) return 0u;
+    if ((n & (n - 1u)) == 0u && n <= 256u) {
+      int need = 0;
+      while ((1u << need) < n) ++need;
+      if (bits < need) {
+        buffer = stream.next_u64();
+        bits = 64;
+      }
+      const std::uint32_t r = static_cast<std::uint32_t>(buffer & (n - 1u));
+      buffer >>= need;
+      bits -= need;
+      return r;
+    }
+    return stream.below(n);
+  }
+  KOKKOS_INLINE_FUNCTION double uniform() { return stream.uniform(); }
+};
+
+/// Device copy of the graph plus all chain state; the member functions are what one chain does.
+/// Replica r owns row r of every two-dimensional view; its random stream is keyed by
+/// (seed, run, r), so a replica's trajectory depends on nothing else.
+template <class MemorySpace>
+struct ChainKernel {
+  using I8 = Kokkos::View<std::int8_t*, MemorySpace>;
+  using U8 = Kokkos::View<std::uint8_t*, MemorySpace>;
+  using I32 = Kokkos::View<int*, MemorySpace>;
+  using F64 = Kokkos::View<double*, MemorySpace>;
+  using U64 = Kokkos::View<std::uint64_t*, MemorySpace>;
+  using I8_2 = Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace>;
+  using I32_2 = Kokkos::View<int**, Kokkos::LayoutRight, MemorySpace>;
+
+  int n0 = 0, n1 = 0, n_free = 0, n_loops = 0;
+  /// Loop moves per sweep; 0: loop moves until n1 flips have been attempted (burn-in only).
+  int moves_per_sweep = 0;
+  SamplerConfig cfg;
+  I32 offsets, slot_edge, edge_tail, edge_head, free_edges, loop_offsets, loop_edges;
+  I8 slot_sign, loop_orient, edge_fixed;
+  U8 slot_free, vertex_kind;
+  F64 field_proj;
+  // chain state
+  I8_2 spins;
+  I32_2 stamp, position, vstack, estack;
+  I32 stamp_now;
+  U64 rng_counter, rng_buffer;
+  I32 rng_bits;
+  F64 beta, energy;
+  U64 attempted, accepted_single, attempted_single, accepted_loop, attempted_loop, loop_moves;
+  I32 error;
+
+  /// In-mask and in-count of vertex v in replica r.
+  KOKKOS_INLINE_FUNCTION double vertex_energy_of(int r, int v) const {
+    const int begin = offsets(v), end = offsets(v + 1);
+    unsigned mask = 0;
+    int n_in = 0;
+    for (int s = begin; s < end; ++s) {
+      const int in = slot_sign(s) * spins(r, slot_edge(s)) < 0;
+      n_in += in;
+      mask |= static_cast<unsigned>(in) << (s - begin);
+    }
+    return vertex_energy(cfg.energy, vertex_kind(v), end - begin, n_in, mask);
+  }
+
+  /// Metropolis test; counts one random draw only when dE > 0.
+  KOKKOS_INLINE_FUNCTION bool metropolis(int r, double dE, BitRandom& rng) const {
+    if (dE <= 0.0) return true;
+    return rng.uniform() < Kokkos::Experimental::exp(-beta(r) * dE);
+  }
+
+  /// One single-island Metropolis attempt.
+  KOKKOS_INLINE_FUNCTION void single_flip(int r, BitRandom& rng) const {
+    const int e =
+        free_edges(static_cast<int>(rng.stream.below(static_cast<std::uint32_t>(n_free))));
+    const int t = edge_tail(e), h = edge_head(e);
+    const double before = vertex_energy_of(r, t) + vertex_energy_of(r, h);
+    const double s = spins(r, e);
+    spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+    const double dE =
+        vertex_energy_of(r, t) + vertex_energy_of(r, h) - before + 2.0 * field_proj(e) * s;
+    attempted_single(r) += 1;
+    if (metropolis(r, dE, rng)) {
+      accepted_single(r) += 1;
+      energy(r) += dE;
+    } else {
+      spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+    }
+  }
+
+  /// Energy of the vertices vstack[first..last) (the loop's vertices) plus the Zeeman energy of
+  /// islands estack[first..last).
+  KOKKOS_INLINE_FUNCTION double loop_energy(int r, int first, int last) const {
+    double e = 0.0;
+    for (int i = first; i < last; ++i) {
+      e += vertex_energy_of(r, vstack(r, i));
+      e -= field_proj(estack(r, i)) * spins(r, estack(r, i));
+    }
+    return e;
+  }
+
+  /// Flips the islands estack[first..last), with a Metropolis test in the thermal ensemble.
+  KOKKOS_INLINE_FUNCTION void flip_loop(int r, int first, int last, BitRandom& rng) const {
+    attempted_loop(r) += 1;
+    if (!cfg.thermal) {
+      for (int i = first; i < last; ++i) {
+        const int e = estack(r, i);
+        spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+      }
+      accepted_loop(r) += 1;
+      return;
+    }
+    const double before = loop_energy(r, first, last);
+    for (int i = first; i < last; ++i) {
+      const int e = estack(r, i);
+      spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+    }
+    const double dE = loop_energy(r, first, last) - before;
+    if (metropolis(r, dE, rng)) {
+      accepted_loop(r) += 1;
+      energy(r) += dE;
+    } else {
+      for (int i = first; i < last; ++i) {
+        const int e = estack(r, i);
+        spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+      }
+    }
+  }
+
+  /// Chooses a free out-arrow of v uniformly, skipping island `skip`; -1 when there is none.
+  /// Returns the slot index.
+  KOKKOS_INLINE_FUNCTION int choose_out(int r, int v, int skip, BitRandom& rng) const {
+    const int begin = offsets(v), end = offsets(v + 1);
+    int out[32];
+    int n = 0;
+    for (int s = begin; s < end && n < 32; ++s) {
+      const int e = slot_edge(s);
+      if (slot_free(s) && e != skip && slot_sign(s) * spins(r, e) > 0) out[n++] = s;
+    }
+    if (n == 0) return -1;
+    return out[rng.choose(static_cast<std::uint32_t>(n))];
+  }
+
+  /// short_loop move; returns the attempted flips.
+  KOKKOS_INLINE_FUNCTION long short_loop(int r, BitRandom& rng) const {
+    int mark = ++stamp_now(r);
+    if (mark == 0x7fffffff) {  // stamps wrap: clear them
+      for (int v = 0; v < n0; ++v) stamp(r, v) = 0;
+      stamp_now(r) = mark = 1;
+    }
+    int v = static_cast<int>(rng.stream.below(static_cast<std::uint32_t>(n0)));
+    int len = 0;
+    stamp(r, v) = mark;
+    position(r, v) = 0;
+    for (;;) {
+      const int s = choose_out(r, v, -1, rng);
+      if (s < 0) return 1;
+      const int e = slot_edge(s);
+      const int w = slot_sign(s) > 0 ? edge_head(e) : edge_tail(e);
+      vstack(r, len) = v;
+      estack(r, len) = e;
+      ++len;
+      if (stamp(r, w) == mark) {
+        const int first = position(r, w);
+        flip_loop(r, first, len, rng);
+        return len - first;
+      }
+      stamp(r, w) = mark;
+      position(r, w) = len;
+      v = w;
+    }
+  }
+
+  /// long_loop move (uniform ensemble only); returns the island flips of the walk.
+  KOKKOS_INLINE_FUNCTION long long_loop(int r, BitRandom& rng) const {
+    const int v0 = static_cast<int>(rng.stream.below(static_cast<std::uint32_t>(n0)));
+    int v = v0, skip = -1;
+    long flips = 0;
+    attempted_loop(r) += 1;
+    do {
+      const int s = choose_out(r, v, skip, rng);
+      if (s < 0) {
+        if (flips == 0) return 1;  // v0 has no free out-arrow in any state of the sector
+        error(r) = 1;  // stuck at a sink: only possible with sinks, which the driver rules out
+        return flips > 0 ? flips : 1;
+      }
+      const int e = slot_edge(s);
+      spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+      v = slot_sign(s) > 0 ? edge_head(e) : edge_tail(e);
+      skip = e;
+      ++flips;
+    } while (v != v0);
+    accepted_loop(r) += 1;
+    return flips;
+  }
+
+  /// basis move; returns the attempted flips (the loop's length).
+  KOKKOS_INLINE_FUNCTION long basis_loop(int r, BitRandom& rng) const {
+    const int k = static_cast<int>(rng.stream.below(static_cast<std::uint32_t>(n_loops)));
+    const int begin = loop_offsets(k), end = loop_offsets(k + 1);
+    const int dir = loop_orient(begin) * spins(r, loop_edges(begin));
+    bool directed = true;
+    for (int i = begin; i < end; ++i) {
+      const int e = loop_edges(i);
+      directed = directed && loop_orient(i) * spins(r, e) == dir && edge_fixed(e) == 0;
+    }
+    if (!directed) {
+      attempted_loop(r) += 1;
+      return end - begin;
+    }
+    for (int i = begin; i < end; ++i) {
+      const int e = loop_edges(i);
+      vstack(r, i - begin) = spins(r, e) > 0 ? edge_tail(e) : edge_head(e);  // arrow's start
+      estack(r, i - begin) = e;
+    }
+    flip_loop(r, 0, end - begin, rng);
+    return end - begin;
+  }
+
+  /// One loop move of the configured kind.
+  KOKKOS_INLINE_FUNCTION long loop_move(int r, BitRandom& rng) const {
+    if (cfg.move == kShortLoop) return short_loop(r, rng);
+    if (cfg.move == kLongLoop) return long_loop(r, rng);
+    return basis_loop(r, rng);
+  }
+
+  /// `sweeps` sweeps of replica r (see the file comment for what a sweep is).
+  KOKKOS_INLINE_FUNCTION void run_sweeps(int r, int sweeps, std::uint32_t stream_key) const {
+    BitRandom rng{core::RandomStream(cfg.seed, cfg.run, stream_key, rng_counter(r)), rng_buffer(r),
+                  rng_bits(r)};
+    const bool loops = !cfg.thermal || cfg.loop_moves;
+    for (int sweep = 0; sweep < sweeps; ++sweep) {
+      if (cfg.thermal && cfg.single_flips && n_free > 0) {
+        for (int i = 0; i < n1; ++i) single_flip(r, rng);
+      }
+      if (loops && n_free > 0 && (cfg.move != kBasisLoop || n_loops > 0)) {
+        long done = 0;
+        if (moves_per_sweep > 0) {
+          for (int m = 0; m < moves_per_sweep; ++m) done += loop_move(r, rng);
+          loop_moves(r) += static_cast<std::uint64_t>(moves_per_sweep);
+        } else {
+          long moves = 0;
+          while (done < n1) {
+            done += loop_move(r, rng);
+            ++moves;
+          }
+          loop_moves(r) += static_cast<std::uint64_t>(moves);
+        }
+        attempted(r) += static_cast<std::uint64_t>(done);
+      }
+    }
+    rng_counter(r) = rng.stream.counter();
+    rng_buffer(r) = rng.buffer;
+    rng_bits(r) = rng.bits;
+  }
+};
+
+/// Allocates the kernel's views in MemorySpace and copies the graph in. `replicas` rows of
+/// state; spins start from `initial` (n1 values) in every replica.
+template <class MemorySpace>
+ChainKernel<MemorySpace> make_chain_kernel(const SamplerGraph& g, const SamplerConfig& cfg,
+                                           const std::vector<double>& field_proj, int replicas,
+                                           const std::vector<std::int8_t>& initial);
+
+/// Runs `sweeps` sweeps of every replica in parallel (one replica per thread); replica r uses
+/// the random stream keyed by stream_keys[r].
+template <class ExecSpace, class MemorySpace>
+void run_sweeps(const ExecSpace& exec, const ChainKernel<MemorySpace>& k, int sweeps,
+                const Kokkos::View<const std::uint32_t*, MemorySpace>& stream_keys) {
+  Kokkos::parallel_for(
+      "frost::asi::sweep",
+      Kokkos::RangePolicy<ExecSpace>(exec, 0, static_cast<int>(k.spins.extent(0))),
+      KOKKOS_LAMBDA(const int r) { k.run_sweeps(r, sweeps, stream_keys(r)); });
+}
+
+// ---- implementation of the template helpers ----
+
+namespace detail {
+template <class View, class T>
+View upload(const std::string& label, const std::vector<T>& host) {
+  View v(label, host.size());
+  auto m = Kokkos::create_mirror_view(v);
+  for (std::size_t i = 0; i < host.size(); ++i) m(i) = host[i];
+  Kokkos::deep_copy(v, m);
+  return v;
+}
+}  // namespace detail
+
+template <class MemorySpace>
+ChainKernel<MemorySpace> make_chain_kernel(const SamplerGraph& g, const SamplerConfig& cfg,
+                                           const std::vector<double>& field_proj, int replicas,
+                                           const std::vector<std::int8_t>& initial) {
+  using K = ChainKernel<MemorySpace>;
+  K k;
+  k.n0 = g.n0;
+  k.n1 = g.n1;
+  k.n_free = static_cast<int>(g.free_edges.size());
+  k.n_loops = static_cast<int>(g.loop_offsets.size()) - 1;
+  k.cfg = cfg;
+  k.offsets = detail::upload<typename K::I32>("frost::asi::offsets", g.offsets);
+  k.slot_edge = detail::upload<typename K::I32>("frost::asi::slot_edge", g.slot_edge);
+  k.edge_tail = detail::upload<typename K::I32>("frost::asi::edge_tail", g.edge_tail);
+  k.edge_head = detail::upload<typename K::I32>("frost::asi::edge_head", g.edge_head);
+  k.free_edges = detail::upload<typename K::I32>("frost::asi::free_edges", g.free_edges);
+  k.loop_offsets = detail::upload<typename K::I32>("frost::asi::loop_offsets", g.loop_offsets);
+  k.loop_edges = detail::upload<typename K::I32>("frost::asi::loop_edges", g.loop_edges);
+  k.slot_sign = detail::upload<typename K::I8>("frost::asi::slot_sign", g.slot_sign);
+  k.loop_orient = detail::upload<typename K::I8>("frost::asi::loop_orient", g.loop_orient);
+  k.edge_fixed = detail::upload<typename K::I8>("frost::asi::edge_fixed", g.fixed_spin);
+  k.slot_free = detail::upload<typename K::U8>("frost::asi::slot_free", g.slot_free);
+  k.vertex_kind = detail::upload<typename K::U8>("frost::asi::vertex_kind", g.vertex_kind);
+  k.field_proj = detail::upload<typename K::F64>("frost::asi::field_proj", field_proj);
+  const int R = replicas;
+  k.spins = typename K::I8_2("frost::asi::spins", R, g.n1);
+  {
+    auto m = Kokkos::create_mirror_view(k.spins);
+    for (int r = 0; r < R; ++r)
+      for (int e = 0; e < g.n1; ++e) m(r, e) = initial[e];
+    Kokkos::deep_copy(k.spins, m);
+  }
+  const bool short_stacks = cfg.move != kLongLoop;
+  const int sv = short_stacks ? g.n0 : 0;
+  const int ss = short_stacks ? g.n0 + 1 : 0;
+  int longest = 0;
+  for (std::size_t i = 0; i + 1 < g.loop_offsets.size(); ++i) {
+    longest = std::max(longest, g.loop_offsets[i + 1] - g.loop_offsets[i]);
+  }
+  k.stamp = typename K::I32_2("frost::asi::stamp", R, sv);
+  k.position = typename K::I32_2("frost::asi::position", R, sv);
+  k.vstack = typename K::I32_2("frost::asi::vstack", R, std::max(ss, longest));
+  k.estack = typename K::I32_2("frost::asi::estack", R, std::max(ss, longest));
+  k.stamp_now = typename K::I32("frost::asi::stamp_now", R);
+  k.rng_counter = typename K::U64("frost::asi::rng_counter", R);
+  k.rng_buffer = typename K::U64("frost::asi::rng_buffer", R);
+  k.rng_bits = typename K::I32("frost::asi::rng_bits", R);
+  k.beta = typename K::F64("frost::asi::beta", R);
+  k.energy = typename K::F64("frost::asi::energy", R);
+  k.attempted = typename K::U64("frost::asi::attempted", R);
+  k.accepted_single = typename K::U64("frost::asi::accepted_single", R);
+  k.attempted_single = typename K::U64("frost::asi::attempted_single", R);
+  k.accepted_loop = typename K::U64("frost::asi::accepted_loop", R);
+  k.attempted_loop = typename K::U64("frost::asi::attempted_loop", R);
+  k.loop_moves = typename K::U64("frost::asi::loop_moves", R);
+  k.error = typename K::I32("frost::asi::error", R);
+  return k;
+}
+
+}  // namespace frost::asi

@@ -1,0 +1,287 @@
+#include "asi/observables.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include "core/png.hpp"
+
+namespace frost::asi {
+
+SeriesStats series_stats(const std::vector<double>& data, int samples, int chains, double c) {
+  SeriesStats st;
+  const long total = static_cast<long>(samples) * chains;
+  if (total == 0) return st;
+  std::vector<double> chain_mean(chains, 0.0);
+  double mean = 0.0;
+  for (int i = 0; i < samples; ++i)
+    for (int k = 0; k < chains; ++k)
+      chain_mean[k] += data[static_cast<std::size_t>(i) * chains + k];
+  for (int k = 0; k < chains; ++k) {
+    mean += chain_mean[k];
+    chain_mean[k] /= samples;
+  }
+  mean /= static_cast<double>(total);
+  double var = 0.0;
+  for (long i = 0; i < total; ++i) var += (data[i] - mean) * (data[i] - mean);
+  var = total > 1 ? var / static_cast<double>(total - 1) : 0.0;
+  st.mean = mean;
+  st.variance = var;
+  // autocovariance about each chain's mean, averaged over chains
+  auto autocov = [&](int t) {
+    double s = 0.0;
+    for (int k = 0; k < chains; ++k) {
+      for (int i = 0; i + t < samples; ++i) {
+        s += (data[static_cast<std::size_t>(i) * chains + k] - chain_mean[k]) *
+             (data[static_cast<std::size_t>(i + t) * chains + k] - chain_mean[k]);
+      }
+    }
+    return s / (static_cast<double>(samples) * chains);
+  };
+  const double c0 = autocov(0);
+  double tau = 0.5;
+  int window = 0;
+  if (c0 > 0.0 && samples > 1) {
+    for (int m = 1; m < samples; ++m) {
+      tau += autocov(m) / c0;
+      window = m;
+      if (m >= c * tau) break;
+    }
+    if (tau < 0.5) tau = 0.5;  // noise can make the sum dip; 1/2 is the uncorrelated floor
+  }
+  st.tau_int = tau;
+  st.window = window;
+  st.ess = static_cast<double>(total) / (2.0 * tau);
+  st.error = std::sqrt(var / st.ess);
+  return st;
+}
+
+std::uint64_t island_key(int e) {
+  std::uint64_t z = static_cast<std::uint64_t>(e) + 0x9E3779B97F4A7C15ull * 7u;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return z;
+}
+
+std::uint64_t state_hash(const std::int8_t* spins, int n1) {
+  std::uint64_t h = 0;
+  for (int e = 0; e < n1; ++e)
+    if (spins[e] > 0) h ^= island_key(e);
+  return h;
+}
+
+HashSet::HashSet(std::size_t capacity) {
+  std::size_t cap = 16;
+  while (cap < capacity) cap <<= 1;
+  table_.assign(cap, 0);
+}
+
+bool HashSet::contains(std::uint64_t h) const {
+  if (h == 0) h = 1;
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t i = (h * 0x9E3779B97F4A7C15ull) >> 20 & mask;; i = (i + 1) & mask) {
+    if (table_[i] == h) return true;
+    if (table_[i] == 0) return false;
+  }
+}
+
+bool HashSet::insert(std::uint64_t h) {
+  if (h == 0) h = 1;
+  const std::size_t mask = table_.size() - 1;
+  std::size_t i = (h * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+  for (; table_[i] != 0; i = (i + 1) & mask) {
+    if (table_[i] == h) return false;
+  }
+  if (2 * (size_ + 1) > table_.size()) {
+    saturated_ = true;
+    return false;
+  }
+  table_[i] = h;
+  ++size_;
+  return true;
+}
+
+void HashSet::restore(std::vector<std::uint64_t> table, std::size_t size, bool saturated) {
+  table_ = std::move(table);
+  size_ = size;
+  saturated_ = saturated;
+}
+
+std::vector<std::uint64_t> enumerate_sector(const Lattice& lattice, const SamplerGraph& g,
+                                            const std::vector<std::int8_t>& start,
+                                            std::size_t max_states, int max_basis) {
+  // basis: faces (one fewer on a torus, where all faces sum to zero) plus windings
+  std::vector<const OrientedLoop*> basis;
+  const std::size_t nf = lattice.faces.size();
+  const bool torus = lattice.period[0] > 0.0 || lattice.period[1] > 0.0;
+  for (std::size_t i = 0; i < nf; ++i)
+    if (!(torus && i + 1 == nf)) basis.push_back(&lattice.faces[i]);
+  for (const auto& w : lattice.windings) basis.push_back(&w);
+  // beta1 of the free islands: n_free - (vertices touched) + components
+  std::vector<int> parent(g.n0);
+  std::iota(parent.begin(), parent.end(), 0);
+  auto find = [&](int x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  std::vector<char> touched(g.n0, 0);
+  long components = 0, vertices = 0;
+  for (int e : g.free_edges) {
+    touched[g.edge_tail[e]] = touched[g.edge_head[e]] = 1;
+    parent[find(g.edge_tail[e])] = find(g.edge_head[e]);
+  }
+  for (int v = 0; v < g.n0; ++v) {
+    if (!touched[v]) continue;
+    ++vertices;
+    components += find(v) == v;
+  }
+  const long beta1 = static_cast<long>(g.free_edges.size()) - vertices + components;
+  if (static_cast<long>(basis.size()) != beta1 || beta1 > max_basis) return {};
+  for (const auto* loop : basis)
+    for (int e : loop->edges)
+      if (g.fixed_spin[e] != 0) return {};
+  auto s = start;
+  const auto target = vertex_charges(g, start);
+  auto q = target;
+  long bad = 0;
+  std::uint64_t h = state_hash(start.data(), g.n1);
+  std::vector<std::uint64_t> out{h};
+  const std::uint64_t n = 1ull << beta1;
+  for (std::uint64_t i = 1; i < n; ++i) {
+    const auto& loop = *basis[static_cast<std::size_t>(__builtin_ctzll(i))];
+    for (int e : loop.edges) {
+      const int t = g.edge_tail[e], hd = g.edge_head[e];
+      bad -= (q[t] != target[t]) + (q[hd] != target[hd]);
+      q[hd] -= 2 * s[e];
+      q[t] += 2 * s[e];
+      s[e] = static_cast<std::int8_t>(-s[e]);
+      bad += (q[t] != target[t]) + (q[hd] != target[hd]);
+      h ^= island_key(e);
+    }
+    if (bad == 0) {
+      out.push_back(h);
+      if (out.size() > max_states) return {};
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+double gamma_q(double a, double x) {
+  if (x <= 0.0) return 1.0;
+  const double gln = std::lgamma(a);
+  if (x < a + 1.0) {  // series for P
+    double sum = 1.0 / a, del = sum, ap = a;
+    for (int n = 0; n < 100000; ++n) {
+      ap += 1.0;
+      del *= x / ap;
+      sum += del;
+      if (std::fabs(del) < std::fabs(sum) * 1e-15) break;
+    }
+    return 1.0 - sum * std::exp(-x + a * std::log(x) - gln);
+  }
+  // continued fraction for Q (modified Lentz)
+  double b = x + 1.0 - a, cc = 1.0 / 1e-300, d = 1.0 / b, hh = d;
+  for (int i = 1; i < 100000; ++i) {
+    const double an = -i * (i - a);
+    b += 2.0;
+    d = an * d + b;
+    if (std::fabs(d) < 1e-300) d = 1e-300;
+    cc = b + an / cc;
+    if (std::fabs(cc) < 1e-300) cc = 1e-300;
+    d = 1.0 / d;
+    const double del = d * cc;
+    hh *= del;
+    if (std::fabs(del - 1.0) < 1e-15) break;
+  }
+  return std::exp(-x + a * std::log(x) - gln) * hh;
+}
+
+UniformityTest uniformity_test(const std::vector<double>& counts) {
+  UniformityTest t;
+  const double K = static_cast<double>(counts.size());
+  const double N = std::accumulate(counts.begin(), counts.end(), 0.0);
+  if (K < 2 || N <= 0) return t;
+  const double expect = N / K;
+  for (double c : counts) {
+    t.chi2 += (c - expect) * (c - expect) / expect;
+    if (c > 0) t.kl += (c / N) * std::log((c / N) * K);
+  }
+  t.dof = K - 1;
+  t.p_value = gamma_q(0.5 * t.dof, 0.5 * t.chi2);
+  return t;
+}
+
+StructureFactor::StructureFactor(const Lattice& lattice, int points, double qmax)
+    : points_(points), qmax_(qmax) {
+  for (int e = 0; e < lattice.edge_count(); ++e) {
+    x_.push_back(lattice.island_position[e][0]);
+    y_.push_back(lattice.island_position[e][1]);
+    ax_.push_back(lattice.island_axis[e][0]);
+    ay_.push_back(lattice.island_axis[e][1]);
+  }
+  sum_.assign(static_cast<std::size_t>(points) * points, 0.0);
+}
+
+double StructureFactor::q(int i) const {
+  return points_ > 1 ? -qmax_ + 2.0 * qmax_ * i / (points_ - 1) : 0.0;
+}
+
+void StructureFactor::accumulate(const std::int8_t* spins) {
+  const std::size_t n = x_.size();
+  for (int iy = 0; iy < points_; ++iy) {
+    const double qy = q(iy);
+    for (int ix = 0; ix < points_; ++ix) {
+      const double qx = q(ix);
+      const double q2 = qx * qx + qy * qy;
+      double rx = 0, ix_ = 0, ry = 0, iy_ = 0;  // real/imaginary parts of the x and y components
+      for (std::size_t e = 0; e < n; ++e) {
+        const double phase = qx * x_[e] + qy * y_[e];
+        const double c = std::cos(phase) * spins[e], s = std::sin(phase) * spins[e];
+        rx += c * ax_[e];
+        ix_ += s * ax_[e];
+        ry += c * ay_[e];
+        iy_ += s * ay_[e];
+      }
+      double val = rx * rx + ix_ * ix_ + ry * ry + iy_ * iy_;
+      if (q2 > 0) {  // remove the component along q: |M|^2 - |q.M|^2 / q^2
+        const double pr = qx * rx + qy * ry, pi = qx * ix_ + qy * iy_;
+        val -= (pr * pr + pi * pi) / q2;
+      }
+      sum_[static_cast<std::size_t>(iy) * points_ + ix] += val / static_cast<double>(n);
+    }
+  }
+  ++count_;
+}
+
+std::vector<double> StructureFactor::mean() const {
+  std::vector<double> m(sum_.size(), 0.0);
+  if (count_ > 0)
+    for (std::size_t i = 0; i < m.size(); ++i) m[i] = sum_[i] / static_cast<double>(count_);
+  return m;
+}
+
+std::string StructureFactor::png(int scale) const {
+  const auto m = mean();
+  double lo = 1e300, hi = -1e300;
+  for (double v : m) {
+    lo = std::min(lo, std::log1p(std::max(v, 0.0)));
+    hi = std::max(hi, std::log1p(std::max(v, 0.0)));
+  }
+  const int w = points_ * scale;
+  std::vector<std::uint8_t> rgb(static_cast<std::size_t>(w) * w * 3);
+  for (int py = 0; py < w; ++py) {
+    const int iy = points_ - 1 - py / scale;
+    for (int px = 0; px < w; ++px) {
+      const double v =
+          std::log1p(std::max(m[static_cast<std::size_t>(iy) * points_ + px / scale], 0.0));
+      const double t = hi > lo ? (v - lo) / (hi - lo) : 0.0;
+      core::colormap(t, &rgb[(static_cast<std::size_t>(py) * w + px) * 3]);
+    }
+  }
+  return core::encode_png(w, w, rgb);
+}
+
+}  // namespace frost::asi
