@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "asi/module.hpp"
+#include "recurrence/module.hpp"
+#include "wavefield/module.hpp"
 #include "core/driver.hpp"
 #include "core/error.hpp"
 #include "core/provenance.hpp"
@@ -22,7 +24,9 @@ const char* kUsage =
 
 std::vector<const frost::core::Module*> all_modules() {
   static const frost::asi::AsiModule asi;
-  return {&asi};
+  static const frost::recurrence::RecurrenceModule recurrence;
+  static const frost::wavefield::WavefieldModule wavefield;
+  return {&asi, &recurrence, &wavefield};
 }
 
 }  // namespace

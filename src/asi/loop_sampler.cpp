@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <queue>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -61,6 +60,26 @@ SamplerGraph build_sampler_graph(const Lattice& lattice) {
     }
   }
   if (g.max_degree > 32) throw std::invalid_argument("sampler: vertex degree above 32");
+  if (g.n0 >= (1 << 27)) throw std::invalid_argument("sampler: more than 2^27 vertices");
+  g.edge_slots.assign(g.n1, 0);
+  g.fixed_out.assign(g.n0, 0u);
+  for (int v = 0; v < g.n0; ++v) {
+    for (int s = g.offsets[v]; s < g.offsets[v + 1]; ++s) {
+      const int e = g.slot_edge[s], k = s - g.offsets[v];
+      g.edge_slots[e] |= g.edge_tail[e] == v ? k : k << 8;
+      if (g.fixed_spin[e] != 0 && g.fixed_spin[e] == g.slot_sign[s]) g.fixed_out[v] |= 1u << k;
+    }
+  }
+  g.slot_record.resize(g.slot_edge.size());
+  for (int v = 0; v < g.n0; ++v) {
+    for (int s = g.offsets[v]; s < g.offsets[v + 1]; ++s) {
+      const int e = g.slot_edge[s];
+      const int w = g.edge_tail[e] == v ? g.edge_head[e] : g.edge_tail[e];
+      const int kw = g.edge_tail[e] == v ? g.edge_slots[e] >> 8 : g.edge_slots[e] & 0xff;
+      g.slot_record[s] = static_cast<std::uint64_t>(e) << 32 | static_cast<std::uint64_t>(w) << 5 |
+                         static_cast<std::uint64_t>(kw);
+    }
+  }
   g.vertex_kind = classify_vertices(lattice, g.offsets, g.slot_edge);
   for (int v = 0; v < g.n0; ++v) {
     g.square_vertices += g.vertex_kind[v] == kSquareVertex;
@@ -98,63 +117,6 @@ bool is_ice_state(const SamplerGraph& g, const std::vector<std::int8_t>& spins) 
     if (std::abs(q[v]) != (g.degree[v] & 1)) return false;
   }
   return true;
-}
-
-std::vector<std::int8_t> initial_ice_state(const SamplerGraph& g) {
-  std::vector<std::int8_t> s(g.n1, 1);
-  for (int e = 0; e < g.n1; ++e)
-    if (g.fixed_spin[e] != 0) s[e] = g.fixed_spin[e];
-  auto q = vertex_charges(g, s);
-  auto allowed = [&](int v) { return g.degree[v] & 1; };
-  auto counted = [&](int v) { return g.vertex_kind[v] != kTerminalVertex; };
-  std::vector<int> parent_slot(g.n0);
-  std::vector<int> seen(g.n0, -1);
-  int round = 0;
-  for (int v = 0; v < g.n0; ++v) {
-    if (!counted(v)) continue;
-    while (std::abs(q[v]) > allowed(v)) {
-      // Q_v too positive: follow arrows backwards to a vertex u that can take +2 and flip the
-      // directed path u -> v; too negative: follow arrows forwards to one that can take -2.
-      const int sign = q[v] > 0 ? +1 : -1;
-      ++round;
-      std::queue<int> bfs;
-      bfs.push(v);
-      seen[v] = round;
-      int found = -1;
-      while (!bfs.empty() && found < 0) {
-        const int x = bfs.front();
-        bfs.pop();
-        for (int sl = g.offsets[x]; sl < g.offsets[x + 1]; ++sl) {
-          if (!g.slot_free[sl]) continue;
-          const int e = g.slot_edge[sl];
-          const bool out = g.slot_sign[sl] * s[e] > 0;
-          if (out != (sign < 0)) continue;  // sign > 0: walk against in-arrows
-          const int y = g.edge_tail[e] == x ? g.edge_head[e] : g.edge_tail[e];
-          if (seen[y] == round) continue;
-          seen[y] = round;
-          parent_slot[y] = sl;
-          if (counted(y) && std::abs(q[y] + 2 * sign) <= allowed(y)) {
-            found = y;
-            break;
-          }
-          bfs.push(y);
-        }
-      }
-      if (found < 0) {
-        throw std::runtime_error("sampler: the fixed islands admit no ice state (vertex " +
-                                 std::to_string(v) + " keeps charge " + std::to_string(q[v]) + ")");
-      }
-      for (int y = found; y != v;) {
-        const int sl = parent_slot[y];
-        const int e = g.slot_edge[sl];
-        s[e] = static_cast<std::int8_t>(-s[e]);
-        y = g.edge_tail[e] == y ? g.edge_head[e] : g.edge_tail[e];
-      }
-      q[v] -= 2 * sign;
-      q[found] += 2 * sign;
-    }
-  }
-  return s;
 }
 
 double configuration_energy(const SamplerGraph& g, const EnergyConstants& c,

@@ -1,7 +1,7 @@
 // Loop-move Monte Carlo for artificial spin ice on any lattice graph.
 //
 // Move sets (all preserve every vertex charge, so they sample within one charge sector):
-//  * short_loop: a directed worm. Start at a uniformly chosen vertex, repeatedly leave the
+//  * short_loop: a directed worm. Start at a vertex (see below), repeatedly leave the
 //    current vertex along a uniformly chosen out-pointing free island until the walk reaches a
 //    vertex it has already visited; the directed cycle from that vertex's first visit to now is
 //    flipped, the tail before it is discarded. The walk gives up (no change) at a vertex without
@@ -31,6 +31,14 @@
 // out_sigma' = out_sigma, so again the proposal is symmetric. Both chains have the uniform
 // distribution on the sector as stationary distribution; tests/asi/test_loop_sampler.cpp checks
 // P(a -> b) = P(b -> a) on enumerated sectors from the exact walk probabilities.
+//
+// Both worm proposals are symmetric for every fixed start vertex (the correspondences above keep
+// the start), so the start vertices may follow any schedule that does not depend on the state.
+// long_loop draws each start uniformly; short_loop, whose walks are a few steps long, starts
+// its moves at consecutive vertex ids from a uniformly drawn vertex at the beginning of every
+// sweep, so that successive walks touch neighbouring memory instead of one cache miss per move
+// on lattices larger than the caches. Each move keeps the uniform distribution, hence so does
+// their composition, and the random first vertex of every sweep keeps all starts equally used.
 //
 // Thermal sampling adds single-island Metropolis flips (which create, move and annihilate
 // monopoles) and accepts loop moves (short_loop or basis, still symmetric proposals) with the
@@ -83,6 +91,13 @@ struct SamplerGraph {
   std::vector<std::int8_t> loop_orient;
   int square_vertices = 0, counted_vertices = 0;  ///< kSquareVertex / non-terminal counts
   int max_degree = 0;
+  /// Per slot, packed for the walk's one load per step: island << 32 | other end << 5 | the
+  /// island's slot number (0..31) at the other end.
+  std::vector<std::uint64_t> slot_record;
+  /// Per island: slot number at the tail | slot number at the head << 8.
+  std::vector<int> edge_slots;
+  /// Per vertex: bit k set when fixed slot k points out of the vertex (constant).
+  std::vector<std::uint32_t> fixed_out;
 };
 
 /// Builds the flat arrays (slots sorted by angle, vertex kinds).
@@ -93,11 +108,6 @@ std::vector<int> vertex_charges(const SamplerGraph& g, const std::vector<std::in
 
 /// True when every non-terminal vertex obeys the ice rule |Q_v| = deg_v mod 2.
 bool is_ice_state(const SamplerGraph& g, const std::vector<std::int8_t>& spins);
-
-/// A deterministic ice state: all free spins +1, then every vertex with too large |Q| is repaired
-/// by flipping a shortest directed path to a vertex that can absorb charge 2 (fixed islands keep
-/// their value). Throws std::runtime_error when the fixed islands admit no ice state.
-std::vector<std::int8_t> initial_ice_state(const SamplerGraph& g);
 
 /// Total energy of a configuration (vertex energies plus Zeeman energy -sum field_proj sigma).
 double configuration_energy(const SamplerGraph& g, const EnergyConstants& c,
@@ -150,48 +160,96 @@ struct BitRandom {
   KOKKOS_INLINE_FUNCTION double uniform() { return stream.uniform(); }
 };
 
+/// Number of set bits of a 32-bit mask; a nibble table for masks below 16 (square and kagome
+/// vertices), since without a popcount instruction in the target flags the builtin is a call.
+KOKKOS_INLINE_FUNCTION int mask_count(std::uint32_t m) {
+  if (m < 16u) return static_cast<int>((0x4332322132212110ull >> (4u * m)) & 15u);
+  m = m - ((m >> 1) & 0x55555555u);
+  m = (m & 0x33333333u) + ((m >> 2) & 0x33333333u);
+  return static_cast<int>((((m + (m >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
+}
+
+/// Index of the lowest set bit of m != 0.
+KOKKOS_INLINE_FUNCTION int lowest_bit(std::uint32_t m) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  return __ffs(static_cast<int>(m)) - 1;
+#else
+  return __builtin_ctz(m);
+#endif
+}
+
 /// Device copy of the graph plus all chain state; the member functions are what one chain does.
 /// Replica r owns row r of every two-dimensional view; its random stream is keyed by
 /// (seed, run, r), so a replica's trajectory depends on nothing else.
+///
+/// Besides the spins, every replica keeps the out-mask of each vertex (bit k set when free slot
+/// k points out), updated with every flip: a walk step then reads one word for the vertex and
+/// one packed slot record instead of the spins, signs and ids of all the vertex's islands, which
+/// shortens the chain of dependent loads that bounds a walk's speed. refresh_masks rebuilds the
+/// masks after the spins were written from outside (start, checkpoint restore).
 template <class MemorySpace>
 struct ChainKernel {
   using I8 = Kokkos::View<std::int8_t*, MemorySpace>;
   using U8 = Kokkos::View<std::uint8_t*, MemorySpace>;
   using I32 = Kokkos::View<int*, MemorySpace>;
+  using U32 = Kokkos::View<std::uint32_t*, MemorySpace>;
   using F64 = Kokkos::View<double*, MemorySpace>;
   using U64 = Kokkos::View<std::uint64_t*, MemorySpace>;
   using I8_2 = Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace>;
   using I32_2 = Kokkos::View<int**, Kokkos::LayoutRight, MemorySpace>;
+  using U32_2 = Kokkos::View<std::uint32_t**, Kokkos::LayoutRight, MemorySpace>;
 
   int n0 = 0, n1 = 0, n_free = 0, n_loops = 0;
   /// Loop moves per sweep; 0: loop moves until n1 flips have been attempted (burn-in only).
   int moves_per_sweep = 0;
   SamplerConfig cfg;
-  I32 offsets, slot_edge, edge_tail, edge_head, free_edges, loop_offsets, loop_edges;
+  I32 offsets, slot_edge, edge_tail, edge_head, free_edges, loop_offsets, loop_edges, edge_slots;
   I8 slot_sign, loop_orient, edge_fixed;
-  U8 slot_free, vertex_kind;
+  U8 vertex_kind;
+  U32 fixed_out;
+  U64 slot_record;
   F64 field_proj;
   // chain state
   I8_2 spins;
-  I32_2 stamp, position, vstack, estack;
+  U32_2 outmask;
+  /// short_loop visit marks: entry 2v is the generation stamp of v's last visit, 2v + 1 its
+  /// position on the walk; a new walk only increments the generation, so nothing is cleared.
+  I32_2 visit;
+  I32_2 vstack, estack;
   I32 stamp_now;
   U64 rng_counter, rng_buffer;
   I32 rng_bits;
   F64 beta, energy;
   U64 attempted, accepted_single, attempted_single, accepted_loop, attempted_loop, loop_moves;
+  U64 walk_steps;  ///< vertices stepped to by walks (short_loop: tails included)
   I32 error;
 
-  /// In-mask and in-count of vertex v in replica r.
-  KOKKOS_INLINE_FUNCTION double vertex_energy_of(int r, int v) const {
-    const int begin = offsets(v), end = offsets(v + 1);
-    unsigned mask = 0;
-    int n_in = 0;
-    for (int s = begin; s < end; ++s) {
-      const int in = slot_sign(s) * spins(r, slot_edge(s)) < 0;
-      n_in += in;
-      mask |= static_cast<unsigned>(in) << (s - begin);
+  /// Rebuilds the out-masks of replica r from its spins.
+  KOKKOS_INLINE_FUNCTION void rebuild_masks(int r) const {
+    for (int v = 0; v < n0; ++v) {
+      std::uint32_t m = 0;
+      for (int s = offsets(v); s < offsets(v + 1); ++s) {
+        const int e = slot_edge(s);
+        if (edge_fixed(e) == 0 && slot_sign(s) == spins(r, e)) m |= 1u << (s - offsets(v));
+      }
+      outmask(r, v) = m;
     }
-    return vertex_energy(cfg.energy, vertex_kind(v), end - begin, n_in, mask);
+  }
+
+  /// Reverses free island e of replica r (spins and both out-masks).
+  KOKKOS_INLINE_FUNCTION void flip_island(int r, int e) const {
+    spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+    const int ks = edge_slots(e);
+    outmask(r, edge_tail(e)) ^= 1u << (ks & 0xff);
+    outmask(r, edge_head(e)) ^= 1u << (ks >> 8);
+  }
+
+  /// Energy of vertex v in replica r.
+  KOKKOS_INLINE_FUNCTION double vertex_energy_of(int r, int v) const {
+    const int d = offsets(v + 1) - offsets(v);
+    const std::uint32_t all = d >= 32 ? 0xffffffffu : (1u << d) - 1u;
+    const std::uint32_t in = ~(outmask(r, v) | fixed_out(v)) & all;
+    return vertex_energy(cfg.energy, vertex_kind(v), d, mask_count(in), in);
   }
 
   /// Metropolis test; counts one random draw only when dE > 0.
@@ -207,7 +265,7 @@ struct ChainKernel {
     const int t = edge_tail(e), h = edge_head(e);
     const double before = vertex_energy_of(r, t) + vertex_energy_of(r, h);
     const double s = spins(r, e);
-    spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+    flip_island(r, e);
     const double dE =
         vertex_energy_of(r, t) + vertex_energy_of(r, h) - before + 2.0 * field_proj(e) * s;
     attempted_single(r) += 1;
@@ -215,7 +273,7 @@ struct ChainKernel {
       accepted_single(r) += 1;
       energy(r) += dE;
     } else {
-      spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
+      flip_island(r, e);
     }
   }
 
@@ -234,70 +292,69 @@ struct ChainKernel {
   KOKKOS_INLINE_FUNCTION void flip_loop(int r, int first, int last, BitRandom& rng) const {
     attempted_loop(r) += 1;
     if (!cfg.thermal) {
-      for (int i = first; i < last; ++i) {
-        const int e = estack(r, i);
-        spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
-      }
+      for (int i = first; i < last; ++i) flip_island(r, estack(r, i));
       accepted_loop(r) += 1;
       return;
     }
     const double before = loop_energy(r, first, last);
-    for (int i = first; i < last; ++i) {
-      const int e = estack(r, i);
-      spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
-    }
+    for (int i = first; i < last; ++i) flip_island(r, estack(r, i));
     const double dE = loop_energy(r, first, last) - before;
     if (metropolis(r, dE, rng)) {
       accepted_loop(r) += 1;
       energy(r) += dE;
     } else {
-      for (int i = first; i < last; ++i) {
-        const int e = estack(r, i);
-        spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
-      }
+      for (int i = first; i < last; ++i) flip_island(r, estack(r, i));
     }
   }
 
-  /// Chooses a free out-arrow of v uniformly, skipping island `skip`; -1 when there is none.
-  /// Returns the slot index.
-  KOKKOS_INLINE_FUNCTION int choose_out(int r, int v, int skip, BitRandom& rng) const {
-    const int begin = offsets(v), end = offsets(v + 1);
-    int out[32];
-    int n = 0;
-    for (int s = begin; s < end && n < 32; ++s) {
-      const int e = slot_edge(s);
-      if (slot_free(s) && e != skip && slot_sign(s) * spins(r, e) > 0) out[n++] = s;
-    }
-    if (n == 0) return -1;
-    return out[rng.choose(static_cast<std::uint32_t>(n))];
+  /// Slot number of the r-th set bit (r < count of m) of m, in slot order. The loop runs
+  /// count - 1 times whatever r is (a conditional clear of the lowest bit), so the trip count is
+  /// the same at every vertex of a regular lattice and no branch depends on the random draw.
+  KOKKOS_INLINE_FUNCTION static int select_bit(std::uint32_t m, int n, std::uint32_t r) {
+    for (int i = 0; i + 1 < n; ++i) m &= m - (static_cast<std::uint32_t>(i) < r ? 1u : 0u);
+    return lowest_bit(m);
   }
 
-  /// short_loop move; returns the attempted flips.
-  KOKKOS_INLINE_FUNCTION long short_loop(int r, BitRandom& rng) const {
+  /// short_loop move from vertex v; returns the attempted flips.
+  KOKKOS_INLINE_FUNCTION long short_loop(int r, int v, BitRandom& rng) const {
     int mark = ++stamp_now(r);
-    if (mark == 0x7fffffff) {  // stamps wrap: clear them
-      for (int v = 0; v < n0; ++v) stamp(r, v) = 0;
+    if (mark == 0x7fffffff) {  // stamps wrap: clear them (once per 2^31 moves)
+      for (int u = 0; u < n0; ++u) visit(r, 2 * u) = 0;
       stamp_now(r) = mark = 1;
     }
-    int v = static_cast<int>(rng.stream.below(static_cast<std::uint32_t>(n0)));
+    // raw row pointers: the int8 spin stores may alias anything, so views read through `this`
+    // would be reloaded after every store
+    const std::uint32_t* om = &outmask(r, 0);
+    int* vis = &visit(r, 0);
+    int* vs = &vstack(r, 0);
+    int* es = &estack(r, 0);
+    const int* off = offsets.data();
+    const std::uint64_t* rec = slot_record.data();
     int len = 0;
-    stamp(r, v) = mark;
-    position(r, v) = 0;
+    vis[2 * v] = mark;
+    vis[2 * v + 1] = 0;
     for (;;) {
-      const int s = choose_out(r, v, -1, rng);
-      if (s < 0) return 1;
-      const int e = slot_edge(s);
-      const int w = slot_sign(s) > 0 ? edge_head(e) : edge_tail(e);
-      vstack(r, len) = v;
-      estack(r, len) = e;
+      const std::uint32_t m = om[v];
+      const int n = mask_count(m);
+      if (n == 0) {
+        walk_steps(r) += static_cast<std::uint64_t>(len);
+        return 1;
+      }
+      const int k = select_bit(m, n, rng.choose(static_cast<std::uint32_t>(n)));
+      const std::uint64_t x = rec[off[v] + k];
+      const int e = static_cast<int>(x >> 32);
+      const int w = static_cast<int>((x >> 5) & 0x7ffffffu);
+      vs[len] = v;
+      es[len] = e;
       ++len;
-      if (stamp(r, w) == mark) {
-        const int first = position(r, w);
+      if (vis[2 * w] == mark) {
+        const int first = vis[2 * w + 1];
+        walk_steps(r) += static_cast<std::uint64_t>(len);
         flip_loop(r, first, len, rng);
         return len - first;
       }
-      stamp(r, w) = mark;
-      position(r, w) = len;
+      vis[2 * w] = mark;
+      vis[2 * w + 1] = len;
       v = w;
     }
   }
@@ -305,22 +362,60 @@ struct ChainKernel {
   /// long_loop move (uniform ensemble only); returns the island flips of the walk.
   KOKKOS_INLINE_FUNCTION long long_loop(int r, BitRandom& rng) const {
     const int v0 = static_cast<int>(rng.stream.below(static_cast<std::uint32_t>(n0)));
-    int v = v0, skip = -1;
+    std::uint32_t* om = &outmask(r, 0);
+    std::int8_t* sp = &spins(r, 0);
+    const int* off = offsets.data();
+    const std::uint64_t* rec = slot_record.data();
+    int v = v0;
+    std::uint32_t skip = 0;  // arrival slot's bit: the island just flipped, now pointing out
     long flips = 0;
     attempted_loop(r) += 1;
+    // The two-way choice of a square vertex takes one bit of a local copy of the bit buffer:
+    // the spin stores below are char stores, which may alias rng's members and would force a
+    // reload of the buffer on every step. Same draws as rng.choose.
+    std::uint64_t buffer = rng.buffer;
+    int bits = rng.bits;
     do {
-      const int s = choose_out(r, v, skip, rng);
-      if (s < 0) {
+      const std::uint32_t m = om[v] & ~skip;
+      const int n = mask_count(m);
+      if (n == 0) {
+        rng.buffer = buffer;
+        rng.bits = bits;
+        walk_steps(r) += static_cast<std::uint64_t>(flips);
         if (flips == 0) return 1;  // v0 has no free out-arrow in any state of the sector
         error(r) = 1;  // stuck at a sink: only possible with sinks, which the driver rules out
-        return flips > 0 ? flips : 1;
+        return flips;
       }
-      const int e = slot_edge(s);
-      spins(r, e) = static_cast<std::int8_t>(-spins(r, e));
-      v = slot_sign(s) > 0 ? edge_head(e) : edge_tail(e);
-      skip = e;
+      std::uint32_t pick;
+      if (n == 2) {
+        if (bits < 1) {
+          buffer = rng.stream.next_u64();
+          bits = 64;
+        }
+        pick = static_cast<std::uint32_t>(buffer & 1u);
+        buffer >>= 1;
+        bits -= 1;
+      } else {
+        rng.buffer = buffer;
+        rng.bits = bits;
+        pick = rng.choose(static_cast<std::uint32_t>(n));
+        buffer = rng.buffer;
+        bits = rng.bits;
+      }
+      const int k = select_bit(m, n, pick);
+      const std::uint64_t x = rec[off[v] + k];
+      const int e = static_cast<int>(x >> 32);
+      const int w = static_cast<int>((x >> 5) & 0x7ffffffu);
+      skip = 1u << (x & 31u);
+      sp[e] = static_cast<std::int8_t>(-sp[e]);
+      om[v] ^= 1u << k;
+      om[w] ^= skip;
+      v = w;
       ++flips;
     } while (v != v0);
+    rng.buffer = buffer;
+    rng.bits = bits;
+    walk_steps(r) += static_cast<std::uint64_t>(flips);
     accepted_loop(r) += 1;
     return flips;
   }
@@ -348,9 +443,9 @@ struct ChainKernel {
     return end - begin;
   }
 
-  /// One loop move of the configured kind.
-  KOKKOS_INLINE_FUNCTION long loop_move(int r, BitRandom& rng) const {
-    if (cfg.move == kShortLoop) return short_loop(r, rng);
+  /// One loop move of the configured kind; `start` is the short_loop start vertex.
+  KOKKOS_INLINE_FUNCTION long loop_move(int r, int start, BitRandom& rng) const {
+    if (cfg.move == kShortLoop) return short_loop(r, start, rng);
     if (cfg.move == kLongLoop) return long_loop(r, rng);
     return basis_loop(r, rng);
   }
@@ -366,13 +461,23 @@ struct ChainKernel {
       }
       if (loops && n_free > 0 && (cfg.move != kBasisLoop || n_loops > 0)) {
         long done = 0;
+        // short_loop starts at consecutive vertices from a random one per sweep (see the file
+        // comment): a short walk then mostly touches memory the previous one loaded
+        int start = cfg.move == kShortLoop
+                        ? static_cast<int>(rng.stream.below(static_cast<std::uint32_t>(n0)))
+                        : 0;
+        auto next_start = [&]() {
+          const int v = start;
+          start = start + 1 == n0 ? 0 : start + 1;
+          return v;
+        };
         if (moves_per_sweep > 0) {
-          for (int m = 0; m < moves_per_sweep; ++m) done += loop_move(r, rng);
+          for (int m = 0; m < moves_per_sweep; ++m) done += loop_move(r, next_start(), rng);
           loop_moves(r) += static_cast<std::uint64_t>(moves_per_sweep);
         } else {
           long moves = 0;
           while (done < n1) {
-            done += loop_move(r, rng);
+            done += loop_move(r, next_start(), rng);
             ++moves;
           }
           loop_moves(r) += static_cast<std::uint64_t>(moves);
@@ -402,6 +507,17 @@ void run_sweeps(const ExecSpace& exec, const ChainKernel<MemorySpace>& k, int sw
       "frost::asi::sweep",
       Kokkos::RangePolicy<ExecSpace>(exec, 0, static_cast<int>(k.spins.extent(0))),
       KOKKOS_LAMBDA(const int r) { k.run_sweeps(r, sweeps, stream_keys(r)); });
+}
+
+/// Rebuilds every replica's out-masks from its spins; needed after the spins were written
+/// directly (a checkpoint restore).
+template <class ExecSpace, class MemorySpace>
+void refresh_masks(const ExecSpace& exec, const ChainKernel<MemorySpace>& k) {
+  Kokkos::parallel_for(
+      "frost::asi::refresh_masks",
+      Kokkos::RangePolicy<ExecSpace>(exec, 0, static_cast<int>(k.spins.extent(0))),
+      KOKKOS_LAMBDA(const int r) { k.rebuild_masks(r); });
+  exec.fence();
 }
 
 // ---- implementation of the template helpers ----
@@ -438,7 +554,9 @@ ChainKernel<MemorySpace> make_chain_kernel(const SamplerGraph& g, const SamplerC
   k.slot_sign = detail::upload<typename K::I8>("frost::asi::slot_sign", g.slot_sign);
   k.loop_orient = detail::upload<typename K::I8>("frost::asi::loop_orient", g.loop_orient);
   k.edge_fixed = detail::upload<typename K::I8>("frost::asi::edge_fixed", g.fixed_spin);
-  k.slot_free = detail::upload<typename K::U8>("frost::asi::slot_free", g.slot_free);
+  k.edge_slots = detail::upload<typename K::I32>("frost::asi::edge_slots", g.edge_slots);
+  k.fixed_out = detail::upload<typename K::U32>("frost::asi::fixed_out", g.fixed_out);
+  k.slot_record = detail::upload<typename K::U64>("frost::asi::slot_record", g.slot_record);
   k.vertex_kind = detail::upload<typename K::U8>("frost::asi::vertex_kind", g.vertex_kind);
   k.field_proj = detail::upload<typename K::F64>("frost::asi::field_proj", field_proj);
   const int R = replicas;
@@ -456,8 +574,8 @@ ChainKernel<MemorySpace> make_chain_kernel(const SamplerGraph& g, const SamplerC
   for (std::size_t i = 0; i + 1 < g.loop_offsets.size(); ++i) {
     longest = std::max(longest, g.loop_offsets[i + 1] - g.loop_offsets[i]);
   }
-  k.stamp = typename K::I32_2("frost::asi::stamp", R, sv);
-  k.position = typename K::I32_2("frost::asi::position", R, sv);
+  k.visit = typename K::I32_2("frost::asi::visit", R, 2 * sv);
+  k.outmask = typename K::U32_2("frost::asi::outmask", R, g.n0);
   k.vstack = typename K::I32_2("frost::asi::vstack", R, std::max(ss, longest));
   k.estack = typename K::I32_2("frost::asi::estack", R, std::max(ss, longest));
   k.stamp_now = typename K::I32("frost::asi::stamp_now", R);
@@ -472,7 +590,9 @@ ChainKernel<MemorySpace> make_chain_kernel(const SamplerGraph& g, const SamplerC
   k.accepted_loop = typename K::U64("frost::asi::accepted_loop", R);
   k.attempted_loop = typename K::U64("frost::asi::attempted_loop", R);
   k.loop_moves = typename K::U64("frost::asi::loop_moves", R);
+  k.walk_steps = typename K::U64("frost::asi::walk_steps", R);
   k.error = typename K::I32("frost::asi::error", R);
+  refresh_masks(typename MemorySpace::execution_space(), k);
   return k;
 }
 

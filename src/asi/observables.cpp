@@ -5,11 +5,14 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "asi/cycle_basis.hpp"
+#include "asi/enumerate.hpp"
 #include "core/png.hpp"
 
 namespace frost::asi {
 
-SeriesStats series_stats(const std::vector<double>& data, int samples, int chains, double c) {
+SeriesStats series_stats(const std::vector<double>& data, int samples, int chains, double c,
+                         double tolerance) {
   SeriesStats st;
   const long total = static_cast<long>(samples) * chains;
   if (total == 0) return st;
@@ -28,6 +31,27 @@ SeriesStats series_stats(const std::vector<double>& data, int samples, int chain
   var = total > 1 ? var / static_cast<double>(total - 1) : 0.0;
   st.mean = mean;
   st.variance = var;
+  if (tolerance < 0.0) {
+    double scale = 1.0;
+    for (long i = 0; i < total; ++i) scale = std::max(scale, std::fabs(data[i]));
+    tolerance = 1e-12 * scale;
+  }
+  st.constant = true;
+  for (int k = 0; k < chains && st.constant; ++k) {
+    double lo = data[k], hi = data[k];
+    for (int i = 1; i < samples; ++i) {
+      const double x = data[static_cast<std::size_t>(i) * chains + k];
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+    st.constant = hi - lo <= tolerance;
+  }
+  if (st.constant) {
+    st.tau_int = 0.5;
+    st.ess = static_cast<double>(total);
+    st.error = std::sqrt(var / st.ess);
+    return st;
+  }
   // autocovariance about each chain's mean, averaged over chains
   auto autocov = [&](int t) {
     double s = 0.0;
@@ -109,62 +133,23 @@ void HashSet::restore(std::vector<std::uint64_t> table, std::size_t size, bool s
   saturated_ = saturated;
 }
 
-std::vector<std::uint64_t> enumerate_sector(const Lattice& lattice, const SamplerGraph& g,
-                                            const std::vector<std::int8_t>& start,
-                                            std::size_t max_states, int max_basis) {
-  // basis: faces (one fewer on a torus, where all faces sum to zero) plus windings
-  std::vector<const OrientedLoop*> basis;
-  const std::size_t nf = lattice.faces.size();
-  const bool torus = lattice.period[0] > 0.0 || lattice.period[1] > 0.0;
-  for (std::size_t i = 0; i < nf; ++i)
-    if (!(torus && i + 1 == nf)) basis.push_back(&lattice.faces[i]);
-  for (const auto& w : lattice.windings) basis.push_back(&w);
-  // beta1 of the free islands: n_free - (vertices touched) + components
-  std::vector<int> parent(g.n0);
-  std::iota(parent.begin(), parent.end(), 0);
-  auto find = [&](int x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
-  std::vector<char> touched(g.n0, 0);
-  long components = 0, vertices = 0;
-  for (int e : g.free_edges) {
-    touched[g.edge_tail[e]] = touched[g.edge_head[e]] = 1;
-    parent[find(g.edge_tail[e])] = find(g.edge_head[e]);
-  }
-  for (int v = 0; v < g.n0; ++v) {
-    if (!touched[v]) continue;
-    ++vertices;
-    components += find(v) == v;
-  }
-  const long beta1 = static_cast<long>(g.free_edges.size()) - vertices + components;
-  if (static_cast<long>(basis.size()) != beta1 || beta1 > max_basis) return {};
-  for (const auto* loop : basis)
-    for (int e : loop->edges)
-      if (g.fixed_spin[e] != 0) return {};
-  auto s = start;
-  const auto target = vertex_charges(g, start);
-  auto q = target;
-  long bad = 0;
-  std::uint64_t h = state_hash(start.data(), g.n1);
-  std::vector<std::uint64_t> out{h};
-  const std::uint64_t n = 1ull << beta1;
-  for (std::uint64_t i = 1; i < n; ++i) {
-    const auto& loop = *basis[static_cast<std::size_t>(__builtin_ctzll(i))];
-    for (int e : loop.edges) {
-      const int t = g.edge_tail[e], hd = g.edge_head[e];
-      bad -= (q[t] != target[t]) + (q[hd] != target[hd]);
-      q[hd] -= 2 * s[e];
-      q[t] += 2 * s[e];
-      s[e] = static_cast<std::int8_t>(-s[e]);
-      bad += (q[t] != target[t]) + (q[hd] != target[hd]);
-      h ^= island_key(e);
+std::vector<std::uint64_t> sector_state_hashes(const Lattice& lattice,
+                                               const std::vector<std::int8_t>& start,
+                                               std::size_t max_states, int max_basis) {
+  const CycleBasis basis = build_cycle_basis(lattice);
+  if (basis.beta1 > max_basis) return {};
+  std::vector<std::uint64_t> out;
+  bool overflow = false;
+  const int n1 = lattice.edge_count();
+  for_each_state_in_sector(basis, start, [&](const std::vector<std::int8_t>& s) {
+    if (overflow) return;
+    if (out.size() >= max_states) {
+      overflow = true;
+      return;
     }
-    if (bad == 0) {
-      out.push_back(h);
-      if (out.size() > max_states) return {};
-    }
-  }
+    out.push_back(state_hash(s.data(), n1));
+  });
+  if (overflow) return {};
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -20,6 +20,9 @@ struct SeriesStats {
   int window = 0;         ///< Sokal window M
   double ess = 0.0;       ///< effective sample size, N_total / (2 tau_int)
   double error = 0.0;     ///< standard error of the mean, sqrt(variance / ess)
+  /// True when no chain's series varies (spread within the tolerance of series_stats): the
+  /// autocorrelation is undefined, tau_int is reported as 1/2 and ess as the sample count.
+  bool constant = false;
 };
 
 /// Integrated autocorrelation time with Sokal's automatic windowing: the normalised
@@ -28,8 +31,14 @@ struct SeriesStats {
 /// (c = 5 by default; Sokal, "Monte Carlo methods in statistical mechanics", 1996). With this
 /// convention an AR(1) series x_{t+1} = rho x_t + noise has tau_int = (1 + rho) / (2 (1 - rho)),
 /// and the variance of a mean of N samples is 2 tau_int var / N. `data` is row-major
-/// [sample][chain]. A constant series gives tau_int = 1/2.
-SeriesStats series_stats(const std::vector<double>& data, int samples, int chains, double c = 5.0);
+/// [sample][chain].
+/// A chain whose values all lie within `tolerance` of each other is constant (a negative
+/// tolerance means 1e-12 max(1, max |x|)); rounding in sums that produce such values would
+/// otherwise leave a tiny variance whose normalised autocorrelation is 1 at every lag and drives
+/// tau_int to the window limit. When every chain is constant the result has constant = true,
+/// tau_int = 1/2 and ess = N (no information is lost to correlation).
+SeriesStats series_stats(const std::vector<double>& data, int samples, int chains, double c = 5.0,
+                         double tolerance = -1.0);
 
 /// 64-bit hash of a configuration: XOR of per-island keys over islands with sigma = +1, so a
 /// flip updates it with one XOR.
@@ -57,14 +66,13 @@ class HashSet {
   bool saturated_ = false;
 };
 
-/// All states of the charge sector of `start` (free islands only), by a Gray-code walk over the
-/// cycle basis (faces, less one face on a torus, plus windings): every flip set that keeps all
-/// charges is an even subgraph, i.e. an element of the cycle space. Returns the sorted state
-/// hashes, or an empty vector when the basis is not known to span the cycle space, when it has
-/// more than `max_basis` loops, or when the sector has more than `max_states` states.
-std::vector<std::uint64_t> enumerate_sector(const Lattice& lattice, const SamplerGraph& g,
-                                            const std::vector<std::int8_t>& start,
-                                            std::size_t max_states, int max_basis = 26);
+/// Sorted state hashes (state_hash) of every state of the charge sector of the ice state
+/// `start`, enumerated by for_each_state_in_sector (enumerate.hpp). Empty when the cycle space
+/// has more than `max_basis` loops (2^beta1 Gray-code steps) or the sector more than
+/// `max_states` states.
+std::vector<std::uint64_t> sector_state_hashes(const Lattice& lattice,
+                                               const std::vector<std::int8_t>& start,
+                                               std::size_t max_states, int max_basis = 26);
 
 /// Comparison of visit counts with the uniform distribution over K states.
 struct UniformityTest {

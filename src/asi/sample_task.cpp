@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "asi/energy.hpp"
+#include "asi/enumerate.hpp"
 #include "asi/loop_sampler.hpp"
 #include "asi/observables.hpp"
 #include "core/result.hpp"
@@ -224,7 +226,7 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
   cfg.run = static_cast<std::uint32_t>(ctx.run_id);
   const auto field =
       field_projection(lattice, P.get_real("thermal.field"), P.get_real("thermal.field_angle"));
-  const auto init = initial_ice_state(g);
+  const auto init = ice_reference_state(lattice);
   if (move == kLongLoop) {
     if (thermal) {
       throw std::invalid_argument(
@@ -325,7 +327,7 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
   std::vector<std::uint64_t> sector;
   const long enum_max = P.get_int("output.enumerate_max");
   if (!thermal && enum_max > 0) {
-    sector = enumerate_sector(lattice, g, init, static_cast<std::size_t>(enum_max));
+    sector = sector_state_hashes(lattice, init, static_cast<std::size_t>(enum_max));
   }
   std::vector<double> visits(sector.size(), 0.0);
   double sector_misses = 0.0;
@@ -376,6 +378,7 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
     sq.sum() = get_vec<double>(rd);
     sq.set_count(rd.get<long>());
     states = get_vec<std::int8_t>(rd);
+    refresh_masks(exec, k);  // the out-masks follow the restored spins
   }
   set_betas();
 
@@ -554,12 +557,15 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
             Value::of_real(secs > 0 ? flips * (total_sweeps - sweep_at_start) / total_sweeps / secs
                                     : 0.0));
   }
-  std::string joined;
+  std::string joined, constant_names;
   std::vector<double> table;
   double max_tau = 0.5;
+  // stats[j][o]: per temperature and observable (only active observables are filled)
+  std::vector<std::vector<SeriesStats>> stats(nT, std::vector<SeriesStats>(nobs));
   for (int j = 0; j < nT; ++j) {
     for (int o : active) {
       const SeriesStats st = series_stats(series[j][o], static_cast<int>(done_samples), chains);
+      stats[j][o] = st;
       if (j == 0) {
         res.set(names[o], Value::of_real(st.mean));
         res.set(names[o] + "_err", Value::of_real(st.error));
@@ -568,7 +574,14 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
         joined += (joined.empty() ? "" : ",") + names[o];
         table.insert(table.end(),
                      {st.mean, st.error, st.tau_int, st.ess, static_cast<double>(st.window)});
-        if (o != 4 && o != 5) max_tau = std::max(max_tau, st.tau_int);
+        // A series that never varies (e.g. the magnetisation of an open lattice in the uniform
+        // ensemble, fixed by the boundary charges) says nothing about mixing; the Hamming
+        // distances measure motion, not an equilibrium quantity.
+        if (st.constant) {
+          constant_names += (constant_names.empty() ? "" : ",") + names[o];
+        } else if (o != 4 && o != 5) {
+          max_tau = std::max(max_tau, st.tau_int);
+        }
       }
       const std::string prefix = nT > 1 ? "series/T" + std::to_string(j) + "/" : "series/";
       res.add_f64(prefix + names[o],
@@ -577,10 +590,17 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
     }
   }
   res.set("observables", Value::of_string(joined));
+  res.set("constant_observables", Value::of_string(constant_names));
   res.set("max_tau_int", Value::of_real(max_tau));
   res.add_f64("tau_int", {static_cast<std::uint64_t>(active.size()), 5}, table);
   if (thermal) {
-    std::vector<double> by_t;  // per temperature: T, energy, energy_err, C, C_err
+    res.set("temperature", Value::of_real(temps[0]));
+    static const char* const kColumns =
+        "T,energy,energy_err,specific_heat,specific_heat_err,type_I,type_II,type_III,type_IV,"
+        "monopole_density,tau_int_energy";
+    constexpr int kCols = 11;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    std::vector<double> by_t;  // one row of kColumns per temperature
     for (int j = 0; j < nT; ++j) {
       const auto& e = series[j][0];
       const double beta = 1.0 / temps[j];
@@ -591,6 +611,7 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
       }
       const double n = static_cast<double>(e.size());
       const double C = n > 0 ? beta * beta * g.n1 * (m2 / n - (m / n) * (m / n)) : 0.0;
+      // error of C from the spread of per-chain estimates (chains are independent)
       std::vector<double> per_chain(chains, 0.0);
       for (int c = 0; c < chains; ++c) {
         double a = 0.0, a2 = 0.0;
@@ -606,14 +627,19 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
       for (double x : per_chain) cm += x / chains;
       for (double x : per_chain) cv += (x - cm) * (x - cm);
       const double cerr = chains > 1 ? std::sqrt(cv / (chains - 1) / chains) : 0.0;
-      const SeriesStats st = series_stats(e, static_cast<int>(done_samples), chains);
-      by_t.insert(by_t.end(), {temps[j], st.mean, st.error, C, cerr});
+      const SeriesStats& st = stats[j][0];
+      const bool square = g.square_vertices > 0;
+      by_t.insert(by_t.end(),
+                  {temps[j], st.mean, st.error, C, cerr, square ? stats[j][6].mean : nan,
+                   square ? stats[j][7].mean : nan, square ? stats[j][8].mean : nan,
+                   square ? stats[j][9].mean : nan, stats[j][3].mean, st.tau_int});
       if (j == 0) {
         res.set("specific_heat", Value::of_real(C));
         res.set("specific_heat_err", Value::of_real(cerr));
       }
     }
-    res.add_f64("by_temperature", {static_cast<std::uint64_t>(nT), 5}, by_t);
+    res.add_f64("by_temperature", {static_cast<std::uint64_t>(nT), kCols}, by_t);
+    res.set("by_temperature_columns", Value::of_string(kColumns));
     auto as = Kokkos::create_mirror_view(k.accepted_single);
     auto ts = Kokkos::create_mirror_view(k.attempted_single);
     auto al = Kokkos::create_mirror_view(k.accepted_loop);

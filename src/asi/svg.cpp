@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "asi/energy.hpp"
 #include "asi/lattice_generators.hpp"
 
 namespace frost::asi {
@@ -62,26 +63,28 @@ const char* vertex_type_colour(int type) {
 }  // namespace
 
 int square_vertex_type(const Lattice& lattice, int vertex, const std::vector<std::int8_t>& spins) {
-  std::vector<std::array<double, 2>> in_directions;  // from the vertex towards the island
-  int incident = 0;
+  // Islands of the vertex with their direction seen from it, then the in-mask in angular order
+  // classified by the one classification the sampler uses (energy.hpp).
+  struct Island {
+    double angle;
+    bool in;
+  };
+  std::vector<Island> islands;
   for (int e = 0; e < lattice.edge_count(); ++e) {
     const bool is_tail = lattice.edges[e][0] == vertex;
     const bool is_head = lattice.edges[e][1] == vertex;
     if (!is_tail && !is_head) continue;
-    ++incident;
     const double sign = is_tail ? 1.0 : -1.0;  // axis points away from the vertex when tail
-    const bool points_in = (spins[e] > 0) == is_head;
-    if (points_in) {
-      in_directions.push_back({sign * lattice.island_axis[e][0], sign * lattice.island_axis[e][1]});
-    }
+    islands.push_back(
+        {std::atan2(sign * lattice.island_axis[e][1], sign * lattice.island_axis[e][0]),
+         (spins[e] > 0) == is_head});
   }
-  if (incident != 4) return 0;
-  const int in_count = static_cast<int>(in_directions.size());
-  if (in_count == 0 || in_count == 4) return 4;
-  if (in_count == 1 || in_count == 3) return 3;
-  const double dot =
-      in_directions[0][0] * in_directions[1][0] + in_directions[0][1] * in_directions[1][1];
-  return dot < -0.5 ? 1 : 2;
+  if (islands.size() != 4) return 0;
+  std::stable_sort(islands.begin(), islands.end(),
+                   [](const Island& a, const Island& b) { return a.angle < b.angle; });
+  unsigned mask = 0;
+  for (int k = 0; k < 4; ++k) mask |= static_cast<unsigned>(islands[k].in) << k;
+  return square_vertex_type(mask) + 1;
 }
 
 std::string draw_state_svg(const Lattice& lattice, const std::vector<std::int8_t>& spins,

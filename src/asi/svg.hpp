@@ -18,7 +18,10 @@ namespace frost::asi {
 ///   type III (returns 3): 3-in/1-out or 1-in/3-out (charge +-2);
 ///   type IV  (returns 4): 4-in or 4-out (charge +-4).
 /// Returns 0 when the vertex does not have exactly four islands. spins[e] = +1 points tail ->
-/// head; an island points into `vertex` when its arrow head is at the vertex.
+/// head; an island points into `vertex` when its arrow head is at the vertex. The four islands
+/// are ordered by angle around the vertex and classified by square_vertex_type(in_mask) of
+/// energy.hpp (opposite islands are two apart in that order), so the pictures and the sampler
+/// share one classification. O(n1): scans the islands for the vertex's incidences.
 int square_vertex_type(const Lattice& lattice, int vertex, const std::vector<std::int8_t>& spins);
 
 /// A standalone SVG document (UTF-8 text, starting with "<svg") showing one spin state:

@@ -104,8 +104,16 @@ TEST(Energy, ThermalAveragesMatchExactBoltzmannSums) {
                                {"output.sq_points", core::Value::of_int(0)},
                                {"output.states_every", core::Value::of_int(0)}},
                               lat);
-      const auto& bt = dataset(r, "by_temperature");  // rows: T, e, e_err, C, C_err
-      const double* row = reinterpret_cast<const double*>(bt.bytes.data()) + 5 * j;
+      const auto& bt = dataset(r, "by_temperature");
+      ASSERT_EQ(r.find("by_temperature_columns")->s,
+                "T,energy,energy_err,specific_heat,specific_heat_err,type_I,type_II,type_III,"
+                "type_IV,monopole_density,tau_int_energy");
+      EXPECT_EQ(r.find("temperature")->r, c.temps[0]);
+      const double* row = reinterpret_cast<const double*>(bt.bytes.data()) + 11 * j;
+      EXPECT_EQ(row[0], c.temps[j]);
+      EXPECT_NEAR(row[5] + row[6] + row[7] + row[8], 1.0, 1e-9);  // vertex-type fractions
+      EXPECT_GE(row[9], 0.0);
+      EXPECT_GE(row[10], 0.5);
       EXPECT_NEAR(row[1], exact_e, 4.5 * row[2] + 1e-9) << c.boundary << " T=" << c.temps[j];
       EXPECT_NEAR(row[3], exact_c, 4.5 * row[4] + 0.03 * exact_c)
           << c.boundary << " T=" << c.temps[j];

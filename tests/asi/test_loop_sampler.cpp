@@ -7,6 +7,7 @@
 #include <map>
 #include <queue>
 
+#include "asi/enumerate.hpp"
 #include "asi/lattice_generators.hpp"
 #include "asi/loop_sampler.hpp"
 #include "asi/sample_task.hpp"
@@ -42,7 +43,7 @@ TEST_P(ExactBalance, SymmetricRowStochasticAndIrreducible) {
   const Case c = GetParam();
   const Lattice lat = make_square(c.L, c.boundary);
   const SamplerGraph g = build_sampler_graph(lat);
-  const auto init = initial_ice_state(g);
+  const auto init = ice_reference_state(lat);
   ASSERT_TRUE(is_ice_state(g, init));
   const auto states = brute_force_sector(g, init);
   const int K = static_cast<int>(states.size());
@@ -102,7 +103,7 @@ TEST(LoopSampler, KernelsKeepChargesAndIceRule) {
   for (const char* boundary : {"open", "periodic", "domain_wall"}) {
     const Lattice lat = make_square(6, boundary);
     const SamplerGraph g = build_sampler_graph(lat);
-    const auto init = initial_ice_state(g);
+    const auto init = ice_reference_state(lat);
     ASSERT_TRUE(is_ice_state(g, init)) << boundary;
     for (MoveSet m : {kShortLoop, kLongLoop, kBasisLoop}) {
       SamplerConfig cfg;
@@ -202,6 +203,25 @@ TEST(SampleTask, DefaultsRunAndRestartIsBitwiseIdentical) {
     std::filesystem::remove(path);
     EXPECT_EQ(stable_bytes(full), stable_bytes(resumed)) << ensemble;
   }
+}
+
+TEST(SampleTask, ConstantObservablesDoNotSetMaxTau) {
+  // On an open lattice the magnetisation of an ice state is fixed by the boundary charges, and
+  // in the uniform ensemble no vertex is charged: both series are constant.
+  const Lattice lat = make_square(5, "open");
+  const auto r = run_task(make_params({{"sample.sweeps", core::Value::of_int(400)},
+                                       {"sample.burn_in", core::Value::of_int(20)},
+                                       {"output.sq_points", core::Value::of_int(0)},
+                                       {"output.states_every", core::Value::of_int(0)}}),
+                          lat);
+  const std::string constant = r.find("constant_observables")->s;
+  EXPECT_NE(constant.find("mx"), std::string::npos) << constant;
+  EXPECT_NE(constant.find("monopole_density"), std::string::npos) << constant;
+  EXPECT_EQ(r.find("tau_int_mx")->r, 0.5);
+  EXPECT_EQ(r.find("ess_mx")->r, static_cast<double>(r.find("samples")->i));
+  EXPECT_EQ(constant.find("energy"), std::string::npos);
+  EXPECT_LT(r.find("max_tau_int")->r, 100.0);
+  EXPECT_GE(r.find("max_tau_int")->r, r.find("tau_int_energy")->r);
 }
 
 }  // namespace

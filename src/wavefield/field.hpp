@@ -1,0 +1,326 @@
+// The all-pairs wave field of the node sources and its exact evaluation.
+//
+//   psi_i   = sum_j A_j exp(i (k_j r_ij - w_j t + phi_j)) / (r_ij + eps)
+//   field_i = Im psi_i = sum_j A_j sin(k_j r_ij - w_j t + phi_j) / (r_ij + eps)
+//
+// r_ij = |x_i - x_j| is the chord (3D) distance between nodes on the unit sphere and eps the
+// softening (0.05). Like the reference Python model, the sum runs over all j including j = i
+// (r_ii = 0 adds A_i exp(i (phi_i - w_i t)) / eps); `field.include_self: false` drops that term.
+//
+// Precision: the time-dependent part phi_j - w_j t grows without bound, so it is reduced to
+// [-pi, pi] in double on the host once per source and time (WaveSources::set_time); the kernel
+// then only sees k_j r_ij + reduced phase, bounded by 2 k_max + pi, which keeps float sin/cos
+// accurate for large k r and large t alike.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "wavefield/sincos.hpp"
+
+namespace frost::core {
+class ParamRegistry;
+}
+
+namespace frost::wavefield {
+
+/// Declares the `field.*` keys (precision, accumulation, softening, self term).
+void declare_field_params(core::ParamRegistry& reg);
+
+/// Per-node source parameters on the host (SI-free units: lengths in sphere radii, times in the
+/// deck's time unit). All vectors have one entry per node.
+struct SourceParams {
+  std::vector<double> amplitude;   ///< A_j
+  std::vector<double> wavenumber;  ///< k_j (1 / radius)
+  std::vector<double> frequency;   ///< w_j (angular, 1 / time unit)
+  std::vector<double> phase;       ///< phi_j (rad)
+  std::size_t size() const { return amplitude.size(); }
+};
+
+/// What the pair kernel reads: views in `MemorySpace` (coordinates, A_j, k_j, reduced phase) and
+/// scalars only, so it copies to any device. All views have extent n.
+template <class Real, class MemorySpace>
+struct SourceViews {
+  using view = Kokkos::View<Real*, MemorySpace>;
+  view x, y, z, amplitude, wavenumber, phase;
+  Real softening = Real(0.05);
+  bool include_self = true;
+  int n = 0;
+};
+
+/// Source nodes in `MemorySpace` with coordinates and parameters in precision `Real`, plus the
+/// host copies of w_j and phi_j that set_time needs. Invariant: `phase` holds wrap(phi_j - w_j t)
+/// of the last set_time.
+template <class Real, class MemorySpace>
+struct WaveSources : SourceViews<Real, MemorySpace> {
+  using view = typename SourceViews<Real, MemorySpace>::view;
+  using SourceViews<Real, MemorySpace>::x;
+  using SourceViews<Real, MemorySpace>::y;
+  using SourceViews<Real, MemorySpace>::z;
+  using SourceViews<Real, MemorySpace>::amplitude;
+  using SourceViews<Real, MemorySpace>::wavenumber;
+  using SourceViews<Real, MemorySpace>::phase;
+  using SourceViews<Real, MemorySpace>::softening;
+  using SourceViews<Real, MemorySpace>::include_self;
+  using SourceViews<Real, MemorySpace>::n;
+  std::vector<double> host_frequency, host_phase;  ///< w_j and phi_j in double for set_time
+
+  WaveSources() = default;
+  WaveSources(const std::vector<double>& positions_xyz, const SourceParams& p, double eps,
+              bool self_term) {
+    softening = static_cast<Real>(eps);
+    include_self = self_term;
+    n = static_cast<int>(p.size());
+    x = view("frost::wavefield::x", n);
+    y = view("frost::wavefield::y", n);
+    z = view("frost::wavefield::z", n);
+    amplitude = view("frost::wavefield::amplitude", n);
+    wavenumber = view("frost::wavefield::wavenumber", n);
+    phase = view("frost::wavefield::phase", n);
+    host_frequency = p.frequency;
+    host_phase = p.phase;
+    copy_in(amplitude, p.amplitude);
+    copy_in(wavenumber, p.wavenumber);
+    set_positions(positions_xyz);
+    set_time(0.0);
+  }
+
+  /// New node positions (x0 y0 z0 x1 ...), same node count (geometry regenerated).
+  void set_positions(const std::vector<double>& xyz) {
+    std::vector<double> c(n);
+    for (int d = 0; d < 3; ++d) {
+      for (int j = 0; j < n; ++j) c[j] = xyz[3 * j + d];
+      copy_in(d == 0 ? x : d == 1 ? y : z, c);
+    }
+  }
+
+  /// Reduces phi_j - w_j t to [-pi, pi] in double for every source.
+  void set_time(double t) {
+    std::vector<double> reduced(n);
+    for (int j = 0; j < n; ++j) reduced[j] = wrap_phase(host_phase[j] - host_frequency[j] * t);
+    copy_in(phase, reduced);
+  }
+
+ private:
+  static void copy_in(const view& v, const std::vector<double>& values) {
+    auto h = Kokkos::create_mirror_view(v);
+    for (std::size_t j = 0; j < values.size(); ++j) h(j) = static_cast<Real>(values[j]);
+    Kokkos::deep_copy(v, h);
+  }
+};
+
+/// Targets a work item handles: a block of consecutive targets on hosts (the inner loop over the
+/// block vectorises without reassociating any sum), one target a thread elsewhere.
+template <class ExecSpace>
+constexpr int default_target_block() {
+  return Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible
+             ? 8
+             : 1;
+}
+
+/// Pair-sum functor: work item b handles targets begin + b*Block ... (clipped to end).
+template <class Acc, int Block, class Real, class MemorySpace>
+struct PsiKernel {
+  SourceViews<Real, MemorySpace> src;
+  int begin, end;
+  Kokkos::View<double*, MemorySpace> re, im;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int item) const {
+    const int first = begin + item * Block;
+    Real tx[Block], ty[Block], tz[Block];
+    Acc sum_re[Block], sum_im[Block];
+    for (int b = 0; b < Block; ++b) {
+      // Pad a short last block with copies of the last target; their sums are not written.
+      const int i = first + b < end ? first + b : end - 1;
+      tx[b] = src.x(i);
+      ty[b] = src.y(i);
+      tz[b] = src.z(i);
+      sum_re[b] = Acc(0);
+      sum_im[b] = Acc(0);
+    }
+    const Real eps = src.softening;
+    for (int j = 0; j < src.n; ++j) {
+      const Real sx = src.x(j), sy = src.y(j), sz = src.z(j);
+      const Real a = src.amplitude(j), k = src.wavenumber(j), ph = src.phase(j);
+      for (int b = 0; b < Block; ++b) {
+        const Real dx = tx[b] - sx, dy = ty[b] - sy, dz = tz[b] - sz;
+        const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
+        const Real w = a / (r + eps);
+        Real s, c;
+        reduced_sincos(k * r + ph, s, c);
+        sum_re[b] += static_cast<Acc>(w * c);
+        sum_im[b] += static_cast<Acc>(w * s);
+      }
+    }
+    for (int b = 0; b < Block; ++b) {
+      const int i = first + b;
+      if (i >= end) break;
+      double out_re = static_cast<double>(sum_re[b]), out_im = static_cast<double>(sum_im[b]);
+      if (!src.include_self) {
+        // Remove the j = i term exactly as it was added (r = 0).
+        const Real w = src.amplitude(i) / eps;
+        Real s, c;
+        reduced_sincos(src.phase(i), s, c);
+        out_re -= static_cast<double>(w * c);
+        out_im -= static_cast<double>(w * s);
+      }
+      re(i) = out_re;
+      im(i) = out_im;
+    }
+  }
+};
+
+/// psi_i for targets i in [begin, end) (node indices; the sources are all nodes). `re` and `im`
+/// are indexed by node and must have extent n; entries outside the range are left alone, so ranks
+/// can later split the targets. Acc is the accumulation type (double, or Real).
+template <class Acc, int Block = 0, class ExecSpace, class Real, class MemorySpace>
+void evaluate_psi(const ExecSpace& exec, const WaveSources<Real, MemorySpace>& src, int begin,
+                  int end, const Kokkos::View<double*, MemorySpace>& re,
+                  const Kokkos::View<double*, MemorySpace>& im) {
+  constexpr int kBlock = Block > 0 ? Block : default_target_block<ExecSpace>();
+  if (end <= begin) return;
+  const int items = (end - begin + kBlock - 1) / kBlock;
+  Kokkos::parallel_for(
+      "frost::wavefield::psi", Kokkos::RangePolicy<ExecSpace>(exec, 0, items),
+      PsiKernel<Acc, kBlock, Real, MemorySpace>{
+          static_cast<const SourceViews<Real, MemorySpace>&>(src), begin, end, re, im});
+}
+
+/// The time-independent propagator of a geometry: G_ij = exp(i k_j r_ij) / (r_ij + eps) for
+/// targets i in [begin, end) and all sources j, so that psi_i(t) = sum_j G_ij c_j(t) with
+/// c_j = A_j exp(i wrap(phi_j - w_j t)). Building it costs one direct evaluation; each later
+/// time costs N^2 complex multiply-adds streamed from memory instead of N^2 sqrt, division and
+/// sin/cos. Storage (targets x sources, 2 Real each) is LayoutLeft: consecutive targets of one
+/// source are adjacent, so a block of targets (host) or a warp (device) reads contiguously.
+template <class Real, class MemorySpace>
+struct Propagator {
+  Kokkos::View<Real**, Kokkos::LayoutLeft, MemorySpace> g_re, g_im;
+  Kokkos::View<Real*, MemorySpace> c_re, c_im;  ///< source coefficients c_j of the last apply
+  int begin = 0, end = 0;
+
+  /// Bytes a propagator for `targets` x `sources` nodes needs.
+  static double bytes(double targets, double sources) {
+    return 2.0 * sizeof(Real) * targets * sources;
+  }
+};
+
+/// Fills G for targets i in [begin, end) of the sources' geometry (k r is bounded, so the
+/// reduced sin/cos is accurate in both precisions).
+template <class ExecSpace, class Real, class MemorySpace>
+Propagator<Real, MemorySpace> build_propagator(const ExecSpace& exec,
+                                               const WaveSources<Real, MemorySpace>& src, int begin,
+                                               int end) {
+  Propagator<Real, MemorySpace> p;
+  p.begin = begin;
+  p.end = end;
+  const int n = src.n, rows = end - begin;
+  p.g_re =
+      decltype(p.g_re)(Kokkos::ViewAllocateWithoutInitializing("frost::wavefield::g_re"), rows, n);
+  p.g_im =
+      decltype(p.g_im)(Kokkos::ViewAllocateWithoutInitializing("frost::wavefield::g_im"), rows, n);
+  p.c_re = decltype(p.c_re)("frost::wavefield::c_re", n);
+  p.c_im = decltype(p.c_im)("frost::wavefield::c_im", n);
+  const SourceViews<Real, MemorySpace> s = src;
+  const auto g_re = p.g_re, g_im = p.g_im;
+  // One source column a work item: the target loop inside writes contiguous memory.
+  Kokkos::parallel_for(
+      "frost::wavefield::propagator", Kokkos::RangePolicy<ExecSpace>(exec, 0, n),
+      KOKKOS_LAMBDA(const int j) {
+        const Real sx = s.x(j), sy = s.y(j), sz = s.z(j), k = s.wavenumber(j);
+        for (int row = 0; row < rows; ++row) {
+          const int i = begin + row;
+          const Real dx = s.x(i) - sx, dy = s.y(i) - sy, dz = s.z(i) - sz;
+          const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
+          const Real w = (i == j && !s.include_self) ? Real(0) : Real(1) / (r + s.softening);
+          Real sn, cs;
+          reduced_sincos(k * r, sn, cs);
+          g_re(row, j) = w * cs;
+          g_im(row, j) = w * sn;
+        }
+      });
+  return p;
+}
+
+/// Pair-sum functor of the propagator: targets begin + item*Block ... (clipped to end).
+template <class Acc, int Block, class Real, class MemorySpace>
+struct ApplyPropagatorKernel {
+  Propagator<Real, MemorySpace> p;
+  Kokkos::View<double*, MemorySpace> re, im;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int item) const {
+    const int first = item * Block;  // row of the propagator
+    const int rows = p.end - p.begin;
+    Acc sum_re[Block], sum_im[Block];
+    for (int b = 0; b < Block; ++b) sum_re[b] = sum_im[b] = Acc(0);
+    const int n = static_cast<int>(p.c_re.extent(0));
+    if (first + Block <= rows) {
+      for (int j = 0; j < n; ++j) {
+        const Real cr = p.c_re(j), ci = p.c_im(j);
+        for (int b = 0; b < Block; ++b) {
+          const Real gr = p.g_re(first + b, j), gi = p.g_im(first + b, j);
+          sum_re[b] += static_cast<Acc>(gr * cr - gi * ci);
+          sum_im[b] += static_cast<Acc>(gr * ci + gi * cr);
+        }
+      }
+    } else {
+      for (int j = 0; j < n; ++j) {
+        const Real cr = p.c_re(j), ci = p.c_im(j);
+        for (int b = 0; b < rows - first; ++b) {
+          const Real gr = p.g_re(first + b, j), gi = p.g_im(first + b, j);
+          sum_re[b] += static_cast<Acc>(gr * cr - gi * ci);
+          sum_im[b] += static_cast<Acc>(gr * ci + gi * cr);
+        }
+      }
+    }
+    for (int b = 0; b < Block && first + b < rows; ++b) {
+      re(p.begin + first + b) = static_cast<double>(sum_re[b]);
+      im(p.begin + first + b) = static_cast<double>(sum_im[b]);
+    }
+  }
+};
+
+/// psi_i = sum_j G_ij c_j(t) for the propagator's targets, with c_j from the sources' reduced
+/// phases (call set_time first). Same output contract as evaluate_psi.
+template <class Acc, int Block = 0, class ExecSpace, class Real, class MemorySpace>
+void apply_propagator(const ExecSpace& exec, const Propagator<Real, MemorySpace>& p,
+                      const WaveSources<Real, MemorySpace>& src,
+                      const Kokkos::View<double*, MemorySpace>& re,
+                      const Kokkos::View<double*, MemorySpace>& im) {
+  constexpr int kBlock = Block > 0 ? Block : default_target_block<ExecSpace>();
+  const SourceViews<Real, MemorySpace> s = src;
+  const auto c_re = p.c_re, c_im = p.c_im;
+  Kokkos::parallel_for(
+      "frost::wavefield::source_coefficients", Kokkos::RangePolicy<ExecSpace>(exec, 0, s.n),
+      KOKKOS_LAMBDA(const int j) {
+        Real sn, cs;
+        reduced_sincos(s.phase(j), sn, cs);
+        c_re(j) = s.amplitude(j) * cs;
+        c_im(j) = s.amplitude(j) * sn;
+      });
+  const int rows = p.end - p.begin;
+  if (rows <= 0) return;
+  Kokkos::parallel_for("frost::wavefield::apply_propagator",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, (rows + kBlock - 1) / kBlock),
+                       ApplyPropagatorKernel<Acc, kBlock, Real, MemorySpace>{p, re, im});
+}
+
+/// Root mean square of v over [0, n).
+template <class ExecSpace, class MemorySpace>
+double rms(const ExecSpace& exec, const Kokkos::View<double*, MemorySpace>& v) {
+  double sum = 0.0;
+  const int n = static_cast<int>(v.extent(0));
+  Kokkos::parallel_reduce(
+      "frost::wavefield::rms", Kokkos::RangePolicy<ExecSpace>(exec, 0, n),
+      KOKKOS_LAMBDA(const int i, double& acc) { acc += v(i) * v(i); }, sum);
+  return n > 0 ? std::sqrt(sum / n) : 0.0;
+}
+
+/// Direct double-precision sum with std::sin/std::cos (tests, and the reference of the bench):
+/// psi at every node. O(n^2) on the host.
+void psi_reference(const std::vector<double>& positions_xyz, const SourceParams& p, double t,
+                   double eps, bool include_self, std::vector<double>& re, std::vector<double>& im);
+
+}  // namespace frost::wavefield

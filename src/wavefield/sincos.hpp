@@ -1,0 +1,134 @@
+// sin and cos of one argument for the pair kernels: quadrant reduction by Cody-Waite splitting of
+// pi/2 and minimax polynomials on [-pi/4, pi/4] (the Cephes sin/cos coefficients). Branch-free,
+// so a loop over targets vectorises, and usable inside Kokkos kernels on any backend.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+#include <cstring>
+
+namespace frost::wavefield {
+
+/// Bit pattern and Newton steps of the reciprocal square root, per precision.
+template <class Real>
+struct RsqrtConstants;
+template <>
+struct RsqrtConstants<double> {
+  using Bits = std::int64_t;
+  static constexpr Bits kMagic = 0x5fe6eb50c7b537a9LL;
+  static constexpr int kSteps = 4;  // 3.4e-2 -> 1.7e-3 -> 4.5e-6 -> 3e-11 -> rounding
+  static constexpr double kTiny = 1e-300;
+};
+template <>
+struct RsqrtConstants<float> {
+  using Bits = std::int32_t;
+  static constexpr Bits kMagic = 0x5f375a86;
+  static constexpr int kSteps = 3;
+  static constexpr float kTiny = 1e-30f;
+};
+
+/// sqrt(v) for v >= 0 inside the pair kernel. On hosts it is v * rsqrt(v) with Newton steps
+/// (within 2 ulp): a libm sqrt call must be able to set errno, which GCC keeps as a branch that
+/// stops the target-block loop from vectorising (no optimize attribute or pragma removes it).
+/// Devices use their own sqrt. v = 0 gives 0 (the j = i pair).
+template <class Real>
+KOKKOS_INLINE_FUNCTION Real pair_sqrt(Real v) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__) || defined(__SYCL_DEVICE_ONLY__)
+  return Kokkos::Experimental::sqrt(v);
+#else
+  using K = RsqrtConstants<Real>;
+  const Real x = v + K::kTiny;
+  typename K::Bits bits;
+  std::memcpy(&bits, &x, sizeof x);
+  bits = K::kMagic - (bits >> 1);
+  Real y;
+  std::memcpy(&y, &bits, sizeof y);
+  const Real half_x = Real(0.5) * x;
+  for (int step = 0; step < K::kSteps; ++step) y = y * (Real(1.5) - half_x * y * y);
+  return v * y;
+#endif
+}
+
+/// Constants of the reduction and the polynomials, per precision.
+template <class Real>
+struct SinCosConstants;
+
+template <>
+struct SinCosConstants<double> {
+  // pi/2 = kPio2Hi + kPio2Mid + kPio2Lo; the first two have 33 significant bits, so n * part is
+  // exact for |n| < 2^20 (arguments up to about 1.6e6).
+  static constexpr double kTwoOverPi = 6.36619772367581382433e-01;
+  static constexpr double kPio2Hi = 1.57079632673412561417e+00;
+  static constexpr double kPio2Mid = 6.07710050630396597660e-11;
+  static constexpr double kPio2Lo = 2.02226624871116645580e-21;
+  // Adding and subtracting 1.5 * 2^52 rounds to the nearest integer (round-to-even mode).
+  static constexpr double kRoundMagic = 6755399441055744.0;
+  KOKKOS_INLINE_FUNCTION static double sin_poly(double r, double z) {
+    return r + r * z *
+                   (((((1.58962301576546568060e-10 * z - 2.50507477628578072866e-8) * z +
+                       2.75573136213857245213e-6) *
+                          z -
+                      1.98412698295895385996e-4) *
+                         z +
+                     8.33333333332211858878e-3) *
+                        z -
+                    1.66666666666666307295e-1);
+  }
+  KOKKOS_INLINE_FUNCTION static double cos_poly(double z) {
+    return 1.0 - 0.5 * z +
+           z * z *
+               (((((-1.13585365213876817300e-11 * z + 2.08757008419747316778e-9) * z -
+                   2.75573141792967388112e-7) *
+                      z +
+                  2.48015872888517045348e-5) *
+                     z -
+                 1.38888888888730564116e-3) *
+                    z +
+                4.16666666666665929218e-2);
+  }
+};
+
+template <>
+struct SinCosConstants<float> {
+  // pi/2 in three parts of 8, 12 and 24 bits (Cephes sinf): exact products for |n| < 2^11, a
+  // few ulp of phase beyond; the pair kernel keeps |argument| below 2 k_max + 2 pi.
+  static constexpr float kTwoOverPi = 0.636619772367581343f;
+  static constexpr float kPio2Hi = 1.5703125f;
+  static constexpr float kPio2Mid = 4.837512969970703125e-4f;
+  static constexpr float kPio2Lo = 7.54978995489188216e-8f;
+  static constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23
+  KOKKOS_INLINE_FUNCTION static float sin_poly(float r, float z) {
+    return r + r * z * ((-1.9515295891e-4f * z + 8.3321608736e-3f) * z - 1.6666654611e-1f);
+  }
+  KOKKOS_INLINE_FUNCTION static float cos_poly(float z) {
+    return 1.0f - 0.5f * z +
+           z * z *
+               ((2.443315711809948e-5f * z - 1.388731625493765e-3f) * z + 4.166664568298827e-2f);
+  }
+};
+
+/// sin(x) and cos(x) for |x| below about 1e6 (double) or 1e4 (float); accurate to a few ulp of the
+/// result plus the rounding of x itself. The caller reduces large phases before (see field.hpp).
+template <class Real>
+KOKKOS_INLINE_FUNCTION void reduced_sincos(Real x, Real& s, Real& c) {
+  using K = SinCosConstants<Real>;
+  const Real n = (x * K::kTwoOverPi + K::kRoundMagic) - K::kRoundMagic;
+  const Real r = ((x - n * K::kPio2Hi) - n * K::kPio2Mid) - n * K::kPio2Lo;
+  const Real z = r * r;
+  const Real sp = K::sin_poly(r, z);
+  const Real cp = K::cos_poly(z);
+  const int q = static_cast<int>(n);
+  const bool swap = (q & 1) != 0;
+  const Real sr = swap ? cp : sp;
+  const Real cr = swap ? sp : cp;
+  s = (q & 2) ? -sr : sr;
+  c = ((q + 1) & 2) ? -cr : cr;
+}
+
+/// x - 2 pi round(x / 2 pi), in [-pi, pi]: phase differences and reduced source phases.
+KOKKOS_INLINE_FUNCTION double wrap_phase(double x) {
+  constexpr double kTwoPi = 6.28318530717958647692;
+  return x - kTwoPi * Kokkos::Experimental::nearbyint(x / kTwoPi);
+}
+
+}  // namespace frost::wavefield

@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include <Kokkos_Core.hpp>
+#include <cmath>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "wavefield/field.hpp"
+#include "wavefield/geometry.hpp"
+
+using namespace frost::wavefield;
+
+namespace {
+
+using Exec = Kokkos::DefaultExecutionSpace;
+using Mem = Exec::memory_space;
+
+struct Case {
+  std::vector<double> xyz;
+  SourceParams p;
+};
+
+/// n random nodes on the sphere with random parameters; k up to 40 makes k r up to 80 rad.
+Case random_case(int n) {
+  Case c;
+  frost::core::RandomStream rs(7, 0, 0);
+  for (int i = 0; i < n; ++i) {
+    const double z = 2 * rs.uniform() - 1, l = 6.283185307179586 * rs.uniform();
+    const double s = std::sqrt(1 - z * z);
+    c.xyz.insert(c.xyz.end(), {s * std::cos(l), s * std::sin(l), z});
+    c.p.amplitude.push_back(0.5 + rs.uniform());
+    c.p.wavenumber.push_back(40 * rs.uniform());
+    c.p.frequency.push_back(0.5 + rs.uniform());
+    c.p.phase.push_back(6.283185307179586 * rs.uniform());
+  }
+  return c;
+}
+
+/// max |a - ref| / max |ref| over both components.
+double rel_error(const std::vector<double>& ref_re, const std::vector<double>& ref_im,
+                 const Kokkos::View<double*, Mem>& re, const Kokkos::View<double*, Mem>& im) {
+  auto hr = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), re);
+  auto hi = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), im);
+  double err = 0, peak = 0;
+  for (std::size_t i = 0; i < ref_re.size(); ++i) {
+    err = std::max({err, std::abs(hr(i) - ref_re[i]), std::abs(hi(i) - ref_im[i])});
+    peak = std::max({peak, std::abs(ref_re[i]), std::abs(ref_im[i])});
+  }
+  return err / peak;
+}
+
+template <class Real, class Acc>
+void check_kernels(double t, bool self, double tol) {
+  const int n = 203;  // not a multiple of the target block
+  Case c = random_case(n);
+  std::vector<double> ref_re, ref_im;
+  psi_reference(c.xyz, c.p, t, 0.05, self, ref_re, ref_im);
+  WaveSources<Real, Mem> src(c.xyz, c.p, 0.05, self);
+  src.set_time(t);
+  Kokkos::View<double*, Mem> re("re", n), im("im", n);
+  Exec exec;
+  evaluate_psi<Acc>(exec, src, 0, n, re, im);
+  EXPECT_LE(rel_error(ref_re, ref_im, re, im), tol) << "direct, default block";
+  Kokkos::deep_copy(re, 0.0);
+  Kokkos::deep_copy(im, 0.0);
+  evaluate_psi<Acc, 1>(exec, src, 0, 100, re, im);  // a split target range, block 1
+  evaluate_psi<Acc, 3>(exec, src, 100, n, re, im);
+  EXPECT_LE(rel_error(ref_re, ref_im, re, im), tol) << "direct, split range";
+  auto prop = build_propagator(exec, src, 0, n);
+  Kokkos::deep_copy(re, 0.0);
+  apply_propagator<Acc>(exec, prop, src, re, im);
+  EXPECT_LE(rel_error(ref_re, ref_im, re, im), tol) << "propagator";
+}
+
+}  // namespace
+
+TEST(WavefieldField, SinCosMatchesLibm) {
+  double worst = 0, worst_f = 0;
+  for (double x = -300; x < 300; x += 0.0137) {
+    double s, c;
+    reduced_sincos(x, s, c);
+    worst = std::max({worst, std::abs(s - std::sin(x)), std::abs(c - std::cos(x))});
+    float sf, cf;
+    const float xf = static_cast<float>(x);
+    reduced_sincos(xf, sf, cf);
+    worst_f = std::max(
+        {worst_f, std::abs(sf - std::sin(double(xf))), std::abs(cf - std::cos(double(xf)))});
+  }
+  EXPECT_LE(worst, 4e-16);
+  EXPECT_LE(worst_f, 2e-7);
+  EXPECT_EQ(pair_sqrt(0.0), 0.0);
+  EXPECT_NEAR(pair_sqrt(2.0), std::sqrt(2.0), 4e-16);
+}
+
+TEST(WavefieldField, KernelsMatchDirectSumF64) {
+  check_kernels<double, double>(0.0, true, 1e-12);
+}
+
+TEST(WavefieldField, LargeTimeF64) {
+  check_kernels<double, double>(1.0e4, true, 1e-12);
+}
+
+TEST(WavefieldField, ExcludingSelfF64) {
+  check_kernels<double, double>(3.0, false, 1e-12);
+}
+
+TEST(WavefieldField, KernelsMatchDirectSumF32) {
+  // float pair terms, double sums; t = 1e4 checks the host phase reduction.
+  check_kernels<float, double>(1.0e4, true, 1e-5);
+}
+
+TEST(WavefieldField, FloatSumsStayClose) {
+  check_kernels<float, float>(1.0, true, 1e-5);
+}
+
+TEST(WavefieldField, FieldIsImaginaryPartOfSeedSum) {
+  // The reference model's field, sum_j A sin(k r - w t + phi) / (r + 0.05), written out.
+  const int n = 50;
+  Case c = random_case(n);
+  std::vector<double> re, im;
+  psi_reference(c.xyz, c.p, 2.5, 0.05, true, re, im);
+  for (int i = 0; i < n; i += 7) {
+    double f = 0;
+    for (int j = 0; j < n; ++j) {
+      double r = 0;
+      for (int d = 0; d < 3; ++d) r += std::pow(c.xyz[3 * i + d] - c.xyz[3 * j + d], 2);
+      r = std::sqrt(r);
+      f += c.p.amplitude[j] *
+           std::sin(c.p.wavenumber[j] * r - c.p.frequency[j] * 2.5 + c.p.phase[j]) / (r + 0.05);
+    }
+    EXPECT_NEAR(im[i], f, 1e-12 * (1 + std::abs(f)));
+  }
+}
