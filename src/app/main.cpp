@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "asi/module.hpp"
-#include "recurrence/module.hpp"
-#include "wavefield/module.hpp"
 #include "core/driver.hpp"
 #include "core/error.hpp"
 #include "core/provenance.hpp"
 #include "core/runtime.hpp"
+#include "recurrence/module.hpp"
+#include "wavefield/module.hpp"
 
 namespace {
 

@@ -1,5 +1,6 @@
 #include "asi/module.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -109,7 +110,9 @@ void run_count(core::RunContext& ctx, const Lattice& lat) {
     bool same = true;
     for (int v = 0; v < lat.vertex_count() && same; ++v)
       same = (!lat.terminal.empty() && lat.terminal[v]) || sectors[s].charge[v] == charge[v];
-    if (same) ctx.result.set("sector_states", core::Value::of_int(static_cast<long long>(r.sector_states[s])));
+    if (same)
+      ctx.result.set("sector_states",
+                     core::Value::of_int(static_cast<long long>(r.sector_states[s])));
   }
   std::vector<std::int64_t> sizes(r.sector_states.begin(), r.sector_states.end());
   ctx.result.add_i64("sector_states", {sizes.size()}, sizes);
@@ -125,8 +128,7 @@ void maybe_draw(core::RunContext& ctx, const Lattice& lat, const std::vector<std
     charge[lat.edges[e][1]] += spins[e];
     charge[lat.edges[e][0]] -= spins[e];
   }
-  ctx.result.artifacts.push_back(
-      {name, draw_state_svg(lat, spins, charge, lat.kind == "square")});
+  ctx.result.artifacts.push_back({name, draw_state_svg(lat, spins, charge, lat.kind == "square")});
 }
 
 /// The picture of the last recorded state of a sampling run.
@@ -134,8 +136,8 @@ void draw_last_state(core::RunContext& ctx, const Lattice& lat) {
   for (const auto& d : ctx.result.datasets)
     if (d.name == "states" && d.dtype == core::Dataset::DType::I8 && d.shape.size() == 2 &&
         d.shape[0] > 0 && d.shape[1] == static_cast<std::uint64_t>(lat.edge_count())) {
-      const auto* last = reinterpret_cast<const std::int8_t*>(d.bytes.data()) +
-                         (d.shape[0] - 1) * d.shape[1];
+      const auto* last =
+          reinterpret_cast<const std::int8_t*>(d.bytes.data()) + (d.shape[0] - 1) * d.shape[1];
       maybe_draw(ctx, lat, std::vector<std::int8_t>(last, last + d.shape[1]), "state.svg");
       return;
     }
@@ -150,7 +152,8 @@ void run_reachable(core::RunContext& ctx, const Lattice& lat) {
   ReachableOptions opt;
   opt.max_states = static_cast<std::uint64_t>(ctx.params.get_int("reachable.max_states"));
   ReachableResult r = reachable(lat, reference, opt);
-  ctx.result.set("reachable_states", core::Value::of_int(static_cast<long long>(r.reachable_states)));
+  ctx.result.set("reachable_states",
+                 core::Value::of_int(static_cast<long long>(r.reachable_states)));
   ctx.result.set("closure_states", core::Value::of_int(static_cast<long long>(r.closure_states)));
   ctx.result.set("sector_states", core::Value::of_int(static_cast<long long>(r.sector_states)));
   ctx.result.set("ice_states", core::Value::of_string(r.ice_states.to_string()));
@@ -180,7 +183,8 @@ void AsiModule::declare(core::ParamRegistry& reg) const {
   declare_lattice_params(reg);
   reg.add_choice("count.method", "auto", {"auto", "transfer_matrix", "enumeration"},
                  "counting method (auto: transfer matrix for square lattices, else enumeration)");
-  reg.add_int("count.max_loops", 36, "largest number of independent loops enumerated (2^loops states per sector)")
+  reg.add_int("count.max_loops", 36,
+              "largest number of independent loops enumerated (2^loops states per sector)")
       .min(0)
       .max(40);
   reg.add_int("reachable.max_states", 1 << 24, "largest reachable set searched before giving up")
@@ -208,6 +212,18 @@ void AsiModule::check(const core::ParamSet& p, const std::string& file) const {
   if (kind == "custom" && p.get_string("lattice.file").empty())
     fail("lattice.file", "kind custom needs a lattice file");
   if (task == "entropy") return;
+  if (task == "sample" && p.get_string("sample.move") == "long_loop") {
+    // A long loop ends only when the walk returns to its start, which is certain only when every
+    // vertex is charge-free (even degree): charged boundary vertices can trap the walk.
+    Lattice lat = lattice_of(p);
+    auto deg = lat.degrees();
+    for (int v = 0; v < lat.vertex_count(); ++v)
+      if ((lat.terminal.empty() || !lat.terminal[v]) && deg[v] % 2)
+        fail("sample.move",
+             "long_loop needs a lattice whose vertices all have even degree "
+             "(e.g. square periodic); use short_loop on '" +
+                 kind + "' with boundary '" + boundary + "'");
+  }
   try {
     if (p.get_int("lattice.L") <= 64 || kind == "custom") (void)lattice_of(p);
   } catch (const std::exception& e) {
@@ -231,8 +247,32 @@ void AsiModule::run(core::RunContext& ctx) const {
 
 std::string AsiModule::report(const std::vector<core::RunResult>& runs) const {
   std::ostringstream o;
+  auto real = [](const core::RunResult& r, const char* key) {
+    const core::Value* v = r.find(key);
+    return v && v->type == core::Value::Type::Real ? v->r : std::nan("");
+  };
+  bool header = false;
   for (const auto& r : runs) {
     if (!r.ok) continue;
+    if (r.find("sweeps") && r.find("energy")) {
+      // Monte Carlo runs: one row each, the quantities a physicist checks first.
+      if (!header) {
+        o << "  run  ensemble      T    energy  spec.heat  type I  type II type III  type IV  "
+             "monopoles  tau_int  samples/s\n";
+        header = true;
+      }
+      const core::Value* T = r.find("temperature");
+      char line[256];
+      std::snprintf(
+          line, sizeof line,
+          "%5d  %-8s %6s  %8.4f  %9.4f  %6.4f  %7.4f  %7.4f  %7.4f  %9.5f  %7.2f  %9.3g\n", r.id,
+          T ? "thermal" : "uniform", T ? core::format_real(T->r).c_str() : "-", real(r, "energy"),
+          T ? real(r, "specific_heat") : 0.0, real(r, "type_I"), real(r, "type_II"),
+          real(r, "type_III"), real(r, "type_IV"), real(r, "monopole_density"),
+          real(r, "max_tau_int"), real(r, "samples_per_second"));
+      o << line;
+      continue;
+    }
     o << "run " << r.id << ":";
     for (const auto& [k, v] : r.params) o << " " << k << "=" << v.to_yaml();
     for (const auto& [k, v] : r.results)
