@@ -93,27 +93,57 @@ std::string ParamRegistry::closest(const std::string& full_path) const {
   return best;
 }
 
+namespace {
+/// Keys of one YAML block, in order of first appearance; each leaf or sub-block once.
+struct YamlNode {
+  std::vector<std::string> order;
+  std::map<std::string, YamlNode> children;
+  std::map<std::string, std::string> leaf;  ///< name -> value text
+  std::map<std::string, std::string> comment;
+};
+
+void emit(const YamlNode& node, int depth, std::ostringstream& o) {
+  for (const auto& name : node.order) {
+    std::string indent(2 * depth, ' ');
+    auto c = node.comment.find(name);
+    if (c != node.comment.end()) o << indent << "# " << c->second << "\n";
+    auto l = node.leaf.find(name);
+    if (l != node.leaf.end()) {
+      o << indent << name << ": " << l->second << "\n";
+    } else {
+      o << indent << name << ":\n";
+      emit(node.children.at(name), depth + 1, o);
+    }
+  }
+}
+}  // namespace
+
 std::string nested_yaml(const std::vector<std::pair<std::string, std::string>>& flat,
                         const std::map<std::string, std::string>& comments) {
-  std::ostringstream o;
-  std::vector<std::string> open;  // currently open sections
+  // Keys that share a section are grouped under one block however they were declared, since
+  // YAML forbids repeating a block.
+  YamlNode root;
   for (const auto& [path, text] : flat) {
     std::vector<std::string> parts;
     std::stringstream ss(path);
     for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
-    size_t common = 0;
-    while (common < open.size() && common + 1 < parts.size() && open[common] == parts[common])
-      ++common;
-    open.resize(common);
-    for (size_t k = common; k + 1 < parts.size(); ++k) {
-      o << std::string(2 * k, ' ') << parts[k] << ":\n";
-      open.push_back(parts[k]);
+    YamlNode* node = &root;
+    for (size_t k = 0; k < parts.size(); ++k) {
+      const std::string& name = parts[k];
+      bool last = k + 1 == parts.size();
+      bool known = node->leaf.count(name) || node->children.count(name);
+      if (!known) node->order.push_back(name);
+      if (last) {
+        node->leaf[name] = text;
+        auto c = comments.find(path);
+        if (c != comments.end()) node->comment[name] = c->second;
+      } else {
+        node = &node->children[name];
+      }
     }
-    auto c = comments.find(path);
-    if (c != comments.end())
-      o << std::string(2 * (parts.size() - 1), ' ') << "# " << c->second << "\n";
-    o << std::string(2 * (parts.size() - 1), ' ') << parts.back() << ": " << text << "\n";
   }
+  std::ostringstream o;
+  emit(root, 0, o);
   return o.str();
 }
 

@@ -130,3 +130,14 @@ TEST(Params, EditDistance) {
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(edit_distance("", "abc"), 3u);
 }
+
+TEST(Params, DefaultsGroupSectionsDeclaredApart) {
+  ParamRegistry reg("toy");
+  reg.add_int("output.a", 1, "first");
+  reg.add_int("size.L", 4, "size");
+  reg.add_bool("output.b", true, "declared later");
+  std::string yaml = reg.defaults_yaml();
+  EXPECT_EQ(yaml.find("output:"), yaml.rfind("output:")) << yaml;
+  auto runs = resolve_runs(parse_deck(yaml, "defaults.yaml", {"toy"}), reg);
+  EXPECT_TRUE(runs[0].params.get_bool("output.b"));
+}
