@@ -28,6 +28,10 @@ check_bad malformed "malformed YAML"
 printf 'asi:\n  task: count\nsweep:\n  asi.lattice.L: [2, -1]\n' >bad_sweep.yaml
 check_bad bad_sweep "sweep" "asi.lattice.L"
 
+printf 'v 0 0\nv 1 0\ne 0 1\ne 1 1\n' >loop.txt
+printf 'asi:\n  task: count\n  lattice:\n    kind: custom\n    file: loop.txt\n' >custom_self_loop.yaml
+check_bad custom_self_loop "asi.lattice.file" "loop.txt:4"
+
 expect_exit 2 "$FROST" missing.yaml --output out-missing
 expect_output "missing.yaml: cannot read deck file"
 [[ ! -e out-missing ]] || fail "missing: output folder created"
