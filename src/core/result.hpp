@@ -63,6 +63,12 @@ class ByteWriter {
   }
   void put_string(const std::string& s);
   void put_bytes(const void* data, std::size_t n);
+  /// A length-prefixed array of plain values.
+  template <class T>
+  void put_vector(const std::vector<T>& v) {
+    put<std::uint64_t>(v.size());
+    put_bytes(v.data(), v.size() * sizeof(T));
+  }
   std::vector<char> bytes;
 };
 
@@ -76,6 +82,13 @@ class ByteReader {
     return v;
   }
   std::string get_string();
+  /// Reads what ByteWriter::put_vector wrote.
+  template <class T>
+  std::vector<T> get_vector() {
+    std::vector<T> v(get<std::uint64_t>());
+    read(v.data(), v.size() * sizeof(T));
+    return v;
+  }
   void read(void* out, std::size_t n);
   bool done() const { return pos_ == bytes_.size(); }
 

@@ -34,18 +34,6 @@ std::vector<T> to_host(const Kokkos::View<T*, Mem>& v) {
   return std::vector<T>(h.data(), h.data() + h.extent(0));
 }
 
-template <class T>
-void put_vec(core::ByteWriter& w, const std::vector<T>& v) {
-  w.put<std::uint64_t>(v.size());
-  w.put_bytes(v.data(), v.size() * sizeof(T));
-}
-
-template <class T>
-std::vector<T> get_vec(core::ByteReader& rd) {
-  std::vector<T> v(rd.get<std::uint64_t>());
-  rd.read(v.data(), v.size() * sizeof(T));
-  return v;
-}
 
 /// Everything a run accumulates; saved whole in checkpoints.
 struct History {
@@ -71,21 +59,21 @@ struct History {
     w.put(shape.ribbon_width);
     w.put(regenerations);
     w.put<std::uint8_t>(geometry_recorded);
-    put_vec(w, count_topological);
-    put_vec(w, count_threshold);
-    put_vec(w, total_charge);
-    put_vec(w, field_rms);
-    put_vec(w, shape_w);
-    put_vec(w, shape_tau);
-    put_vec(w, snap_cycle);
-    put_vec(w, snap_geometry);
-    put_vec(w, snap_time);
-    put_vec(w, snap_field);
-    put_vec(w, snap_psi_re);
-    put_vec(w, snap_positions);
-    put_vec(w, vortex_positions);
-    put_vec(w, vortex_snapshot);
-    put_vec(w, vortex_charge);
+    w.put_vector(count_topological);
+    w.put_vector(count_threshold);
+    w.put_vector(total_charge);
+    w.put_vector(field_rms);
+    w.put_vector(shape_w);
+    w.put_vector(shape_tau);
+    w.put_vector(snap_cycle);
+    w.put_vector(snap_geometry);
+    w.put_vector(snap_time);
+    w.put_vector(snap_field);
+    w.put_vector(snap_psi_re);
+    w.put_vector(snap_positions);
+    w.put_vector(vortex_positions);
+    w.put_vector(vortex_snapshot);
+    w.put_vector(vortex_charge);
     w.put(field_seconds);
     w.put(vortex_seconds);
     w.put(setup_seconds);
@@ -99,21 +87,21 @@ struct History {
     shape.ribbon_width = rd.get<double>();
     regenerations = rd.get<long>();
     geometry_recorded = rd.get<std::uint8_t>() != 0;
-    count_topological = get_vec<std::int64_t>(rd);
-    count_threshold = get_vec<std::int64_t>(rd);
-    total_charge = get_vec<std::int64_t>(rd);
-    field_rms = get_vec<double>(rd);
-    shape_w = get_vec<double>(rd);
-    shape_tau = get_vec<double>(rd);
-    snap_cycle = get_vec<std::int64_t>(rd);
-    snap_geometry = get_vec<std::int64_t>(rd);
-    snap_time = get_vec<double>(rd);
-    snap_field = get_vec<double>(rd);
-    snap_psi_re = get_vec<double>(rd);
-    snap_positions = get_vec<double>(rd);
-    vortex_positions = get_vec<double>(rd);
-    vortex_snapshot = get_vec<std::int64_t>(rd);
-    vortex_charge = get_vec<std::int8_t>(rd);
+    count_topological = rd.get_vector<std::int64_t>();
+    count_threshold = rd.get_vector<std::int64_t>();
+    total_charge = rd.get_vector<std::int64_t>();
+    field_rms = rd.get_vector<double>();
+    shape_w = rd.get_vector<double>();
+    shape_tau = rd.get_vector<double>();
+    snap_cycle = rd.get_vector<std::int64_t>();
+    snap_geometry = rd.get_vector<std::int64_t>();
+    snap_time = rd.get_vector<double>();
+    snap_field = rd.get_vector<double>();
+    snap_psi_re = rd.get_vector<double>();
+    snap_positions = rd.get_vector<double>();
+    vortex_positions = rd.get_vector<double>();
+    vortex_snapshot = rd.get_vector<std::int64_t>();
+    vortex_charge = rd.get_vector<std::int8_t>();
     field_seconds = rd.get<double>();
     vortex_seconds = rd.get<double>();
     setup_seconds = rd.get<double>();
