@@ -8,6 +8,7 @@
 #include "asi/lattice_generators.hpp"
 #include "asi/sample_task.hpp"
 #include "asi/svg.hpp"
+#include "asi/train_task.hpp"
 #include "asi/transfer_matrix.hpp"
 #include "core/error.hpp"
 
@@ -15,7 +16,7 @@ namespace frost::asi {
 
 namespace {
 
-const std::vector<std::string> kTasks = {"count", "entropy", "reachable", "sample"};
+const std::vector<std::string> kTasks = {"count", "entropy", "reachable", "sample", "train"};
 
 void declare_lattice_params(core::ParamRegistry& reg) {
   reg.add_choice("lattice.kind", "square",
@@ -191,6 +192,7 @@ void AsiModule::declare(core::ParamRegistry& reg) const {
       .min(1);
   reg.add_bool("output.svg", true, "draw a state (islands as arrows, vertices coloured by charge)");
   declare_sample_params(reg);
+  declare_train_params(reg);
   reg.add_int("entropy.max_width", 12, "widest cylinder of the row transfer matrix (even)")
       .min(8)
       .max(20);
@@ -239,6 +241,7 @@ void AsiModule::run(core::RunContext& ctx) const {
   write_lattice(ctx.result, lat);
   if (task == "count") return run_count(ctx, lat);
   if (task == "reachable") return run_reachable(ctx, lat);
+  if (task == "train") return run_train_task(ctx, lat);
   if (task == "sample") {
     run_sample_task(ctx, lat);
     draw_last_state(ctx, lat);

@@ -1,0 +1,643 @@
+// EIGN: an edge-level message-passing network with orientation-equivariant and
+// orientation-invariant channels (Fuchsgruber, Poštuvan, Günnemann & Geisler, "Graph Neural
+// Networks for Edge Signals: Orientation Equivariance and Invariance", ICLR 2025,
+// arXiv:2410.16935), with a hand-written forward and backward pass batched over samples.
+//
+// Symmetry. Re-orienting island e (swapping its tail and head) multiplies column e of B1 by -1:
+// B1 -> B1 S with S = diag(s), s_e = +-1, while |B1| is unchanged. A spin state transforms as an
+// equivariant signal, sigma -> S sigma. The network carries, per edge, d equivariant channels X
+// (X -> S X) and d invariant channels Y (Y -> Y). The four edge operators
+//   L_equ     = B1^T B1      (equ -> equ):  S B1^T B1 S (S X)   = S (L_equ X)
+//   L_inv     = |B1|^T |B1|  (inv -> inv):  unchanged
+//   L_equ_inv = |B1|^T B1    (equ -> inv):  |B1|^T B1 S (S X)   = L_equ_inv X
+//   L_inv_equ = B1^T |B1|    (inv -> equ):  S B1^T |B1| Y       = S (L_inv_equ Y)
+// keep the symmetry without any extra sign matrix (S^2 = 1), and so do linear maps acting on the
+// channel index only (they commute with the row scaling S). An equivariant channel admits no
+// bias, an odd nonlinearity only (tanh here) and a norm without mean subtraction (RMS norm);
+// invariant channels take a bias, a full LayerNorm and SiLU.
+//
+// Layer l (inputs X (n1 x dx), Y (n1 x dy); output width d; per-row operations act on the
+// channels of one edge of one sample):
+//   A  = X W1 + (L_equ X) W2 + (L_inv_equ Y) W3                     (equivariant, n1 x d)
+//   C  = Y W4 + (L_inv Y) W5 + (L_equ_inv X) W6 + b                 (invariant,   n1 x d)
+//   X' = tanh(gx * A / rms(A)),            rms(A) = sqrt(mean_j A_j^2 + eps)
+//   Y' = silu(gy * (C - mean C) / sqrt(var C + eps) + by)
+// i.e. 4 sparse operator products, 6 linear maps and 2 norms per layer. The sparse products go
+// through the vertices: U = B1 X and V = |B1| Y (one pass over the CSR rows of B1), then
+// L_equ X = B1^T U, L_equ_inv X = |B1|^T U, L_inv Y = |B1|^T V, L_inv_equ Y = B1^T V (one pass
+// over the rows of B1^T, two entries each).
+//
+// Loop readout (for loop samplers): for a basis loop with edges e_k traversed with orientation
+// o_k (+1 tail -> head), logit = (1/len) sum_k (o_k X_{e_k} . rx + Y_{e_k} . ry) + rb. Since o_k
+// and X_{e_k} change sign together under re-orientation, the logit is invariant.
+//
+// Everything is double precision (the gradient tests compare with finite differences).
+#pragma once
+
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "asi/cycle_basis.hpp"
+#include "asi/incidence.hpp"
+
+namespace frost::asi {
+
+/// Widths are capped so that per-row kernels keep their channel vectors in registers/stack.
+constexpr int kEignMaxWidth = 64;
+
+/// Shape of an EIGN network.
+struct EignConfig {
+  int layers = 2;          ///< K >= 1
+  int width = 8;           ///< d, channels per kind and layer, 1..kEignMaxWidth
+  int equ_inputs = 1;      ///< equivariant input channels (e.g. the spin sigma_e)
+  int inv_inputs = 1;      ///< invariant input channels (e.g. a constant 1)
+  double norm_eps = 1e-5;  ///< added to the mean square in both norms (dimensionless)
+  /// Scale of the initial loop readout weights; small so that the first flip probabilities are
+  /// close to 1/2.
+  double readout_scale = 0.1;
+};
+
+/// Offsets of one layer's tensors in the flat parameter vector (row-major, input index first).
+struct EignLayerLayout {
+  int dx = 0, dy = 0;  ///< input widths
+  int w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0;
+  int b = 0, gx = 0, gy = 0, by = 0;
+};
+
+/// Parameter layout: the K layers, then the loop readout rx (d), ry (d), rb (1).
+struct EignLayout {
+  std::vector<EignLayerLayout> layers;
+  int rx = 0, ry = 0, rb = 0;
+  int size = 0;
+};
+
+/// Validates `config` (std::invalid_argument) and lays out its parameters.
+EignLayout eign_layout(const EignConfig& config);
+
+/// Initial parameters on the host: weights uniform in +-sqrt(3 / fan_in) (unit-variance
+/// outputs for unit-variance inputs), gains 1, biases 0, readout weights scaled by
+/// config.readout_scale. Drawn from core::RandomStream(seed, 0, 0): reproducible.
+std::vector<double> eign_initial_parameters(const EignConfig& config, std::uint64_t seed);
+
+/// Host CSR of B1^T (rows = edges, entries = vertices, values +-1) from the CSR of B1.
+IncidenceCsr transpose_incidence(const IncidenceCsr& b1);
+
+template <class MemorySpace>
+using EignTensor = Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace>;
+
+/// Activations of one forward pass over a batch (samples x n1 x channels), kept for backward.
+/// Sized by Eign::resize_workspace; reusable across calls with the same batch size.
+template <class MemorySpace>
+struct EignWorkspace {
+  int batch = 0;
+  std::vector<EignTensor<MemorySpace>> x, y;  ///< K + 1 entries: inputs, then layer outputs
+  std::vector<EignTensor<MemorySpace>> px, qx, py, qy;  ///< operator products per layer
+  std::vector<EignTensor<MemorySpace>> ahat, chat;      ///< normalised pre-activations
+  std::vector<Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>> arms, cstd;
+  EignTensor<MemorySpace> u, v;                 ///< vertex sums (samples x n0 x max width)
+  EignTensor<MemorySpace> da, dc;               ///< backward: gradients of A and C
+  EignTensor<MemorySpace> g2, g3, g5, g6;       ///< backward: dA W2^T, dA W3^T, dC W5^T, dC W6^T
+  std::vector<EignTensor<MemorySpace>> dx, dy;  ///< backward: gradients of x[l], y[l]
+};
+
+namespace detail {
+
+KOKKOS_INLINE_FUNCTION double eign_sigmoid(double z) {
+  return z >= 0 ? 1.0 / (1.0 + Kokkos::Experimental::exp(-z))
+                : Kokkos::Experimental::exp(z) / (1.0 + Kokkos::Experimental::exp(z));
+}
+
+}  // namespace detail
+
+/// An EIGN network over one lattice graph, with parameters and their gradients in MemorySpace.
+/// Batched tensors are views (samples x n1 x channels), LayoutRight. The graph is fixed at
+/// construction; the batch size is per call. Invariants: params and grads have layout().size
+/// entries; backward accumulates into grads (call zero_grads first).
+template <class MemorySpace>
+class Eign {
+ public:
+  using memory_space = MemorySpace;
+  using tensor_type = EignTensor<MemorySpace>;
+  using vector_type = Kokkos::View<double*, MemorySpace>;
+
+  /// Builds the network on the graph of `b1` (host CSR of the signed incidence, n0 x n1) with
+  /// parameters eign_initial_parameters(config, seed).
+  Eign(const IncidenceCsr& b1, const EignConfig& config, std::uint64_t seed);
+
+  const EignConfig& config() const { return config_; }
+  const EignLayout& layout() const { return layout_; }
+  int edge_count() const { return n1_; }
+  int vertex_count() const { return n0_; }
+  int parameter_count() const { return layout_.size; }
+
+  vector_type params;  ///< flat parameters (see EignLayout)
+  vector_type grads;   ///< flat gradients, same layout
+
+  /// Sets every gradient to zero.
+  template <class ExecSpace>
+  void zero_grads(const ExecSpace& exec) const {
+    Kokkos::deep_copy(exec, grads, 0.0);
+  }
+
+  /// Allocates `ws` for `batch` samples (no-op when already that size).
+  void resize_workspace(EignWorkspace<MemorySpace>& ws, int batch) const;
+
+  /// Forward pass: reads ws.x[0] (batch x n1 x equ_inputs) and ws.y[0] (batch x n1 x
+  /// inv_inputs), which the caller fills after resize_workspace, and writes ws.x[K], ws.y[K]
+  /// (batch x n1 x d) plus everything backward needs. Asynchronous on `exec`.
+  template <class ExecSpace>
+  void forward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const;
+
+  /// Backward pass after forward on the same workspace: reads ws.dx[K], ws.dy[K] (gradients of
+  /// the loss with respect to the outputs; the caller fills them, e.g. via
+  /// loop_readout_backward), adds the parameter gradients to `grads` and leaves the input
+  /// gradients in ws.dx[0], ws.dy[0]. Asynchronous on `exec`.
+  template <class ExecSpace>
+  void backward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const;
+
+  /// Per-sample loop logits after forward: logits(s) = readout of basis loop loops(s) of
+  /// sample s (see the file comment).
+  template <class ExecSpace>
+  void loop_readout(const ExecSpace& exec, const EignWorkspace<MemorySpace>& ws,
+                    const DeviceCycleBasis<MemorySpace>& basis,
+                    const Kokkos::View<const int*, MemorySpace>& loops,
+                    const vector_type& logits) const;
+
+  /// Sets ws.dx[K], ws.dy[K] to the gradient of sum_s dlogits(s) * logits(s) and adds the
+  /// readout parameter gradients to `grads`. Asynchronous on `exec`.
+  template <class ExecSpace>
+  void loop_readout_backward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
+                             const DeviceCycleBasis<MemorySpace>& basis,
+                             const Kokkos::View<const int*, MemorySpace>& loops,
+                             const Kokkos::View<const double*, MemorySpace>& dlogits) const;
+
+ private:
+  EignConfig config_;
+  EignLayout layout_;
+  int n0_ = 0, n1_ = 0;
+  // B1 by vertex rows and B1^T by edge rows (values +-1).
+  Kokkos::View<int*, MemorySpace> b_row_map_, b_entries_, t_row_map_, t_entries_;
+  Kokkos::View<std::int8_t*, MemorySpace> b_values_, t_values_;
+
+  template <class ExecSpace>
+  void vertex_sum(const ExecSpace& exec, const tensor_type& in, int in_width, bool in_signed,
+                  const tensor_type& in2, int in2_width, bool in2_signed, const tensor_type& out,
+                  int width, int batch) const;
+  template <class ExecSpace>
+  void edge_gather(const ExecSpace& exec, const tensor_type& in, int width,
+                   const tensor_type& out_signed, const tensor_type& out_abs, bool accumulate,
+                   int batch) const;
+  template <class ExecSpace>
+  void weight_gradient(const ExecSpace& exec, const tensor_type& in, int din,
+                       const tensor_type& dout, int offset, int batch) const;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Implementation.
+
+template <class MemorySpace>
+Eign<MemorySpace>::Eign(const IncidenceCsr& b1, const EignConfig& config, std::uint64_t seed)
+    : config_(config), layout_(eign_layout(config)), n0_(b1.rows), n1_(b1.cols) {
+  const IncidenceCsr bt = transpose_incidence(b1);
+  auto to_device_int = [](const char* label, const std::vector<int>& host) {
+    Kokkos::View<int*, MemorySpace> view(
+        Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), host.size());
+    Kokkos::deep_copy(
+        view, Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                  host.data(), host.size()));
+    return view;
+  };
+  auto to_device_i8 = [](const char* label, const std::vector<std::int8_t>& host) {
+    Kokkos::View<std::int8_t*, MemorySpace> view(
+        Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), host.size());
+    Kokkos::deep_copy(
+        view, Kokkos::View<const std::int8_t*, Kokkos::HostSpace,
+                           Kokkos::MemoryTraits<Kokkos::Unmanaged>>(host.data(), host.size()));
+    return view;
+  };
+  b_row_map_ = to_device_int("frost::asi::eign_b_row_map", b1.row_map);
+  b_entries_ = to_device_int("frost::asi::eign_b_entries", b1.entries);
+  b_values_ = to_device_i8("frost::asi::eign_b_values", b1.values);
+  t_row_map_ = to_device_int("frost::asi::eign_bt_row_map", bt.row_map);
+  t_entries_ = to_device_int("frost::asi::eign_bt_entries", bt.entries);
+  t_values_ = to_device_i8("frost::asi::eign_bt_values", bt.values);
+  const std::vector<double> init = eign_initial_parameters(config, seed);
+  params = vector_type("frost::asi::eign_params", init.size());
+  grads = vector_type("frost::asi::eign_grads", init.size());
+  Kokkos::deep_copy(
+      params,
+      Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+          init.data(), init.size()));
+}
+
+template <class MemorySpace>
+void Eign<MemorySpace>::resize_workspace(EignWorkspace<MemorySpace>& ws, int batch) const {
+  if (ws.batch == batch && !ws.x.empty()) return;
+  const int K = config_.layers;
+  const int d = config_.width;
+  const int wmax = std::max(d, std::max(config_.equ_inputs, config_.inv_inputs));
+  auto t3 = [](const char* label, int a, int b, int c) {
+    return tensor_type(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), a, b,
+                       c);
+  };
+  ws = EignWorkspace<MemorySpace>{};
+  ws.batch = batch;
+  for (int l = 0; l <= K; ++l) {
+    const int wx = l == 0 ? config_.equ_inputs : d;
+    const int wy = l == 0 ? config_.inv_inputs : d;
+    ws.x.push_back(t3("frost::asi::eign_x", batch, n1_, wx));
+    ws.y.push_back(t3("frost::asi::eign_y", batch, n1_, wy));
+    ws.dx.push_back(t3("frost::asi::eign_dx", batch, n1_, wx));
+    ws.dy.push_back(t3("frost::asi::eign_dy", batch, n1_, wy));
+  }
+  for (int l = 0; l < K; ++l) {
+    const int wx = layout_.layers[l].dx;
+    const int wy = layout_.layers[l].dy;
+    ws.px.push_back(t3("frost::asi::eign_px", batch, n1_, wx));
+    ws.qx.push_back(t3("frost::asi::eign_qx", batch, n1_, wx));
+    ws.py.push_back(t3("frost::asi::eign_py", batch, n1_, wy));
+    ws.qy.push_back(t3("frost::asi::eign_qy", batch, n1_, wy));
+    ws.ahat.push_back(t3("frost::asi::eign_ahat", batch, n1_, d));
+    ws.chat.push_back(t3("frost::asi::eign_chat", batch, n1_, d));
+    ws.arms.emplace_back(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frost::asi::eign_arms"),
+                         batch, n1_);
+    ws.cstd.emplace_back(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frost::asi::eign_cstd"),
+                         batch, n1_);
+  }
+  ws.u = t3("frost::asi::eign_u", batch, n0_, wmax);
+  ws.v = t3("frost::asi::eign_v", batch, n0_, wmax);
+  ws.da = t3("frost::asi::eign_da", batch, n1_, d);
+  ws.dc = t3("frost::asi::eign_dc", batch, n1_, d);
+  ws.g2 = t3("frost::asi::eign_g2", batch, n1_, wmax);
+  ws.g3 = t3("frost::asi::eign_g3", batch, n1_, wmax);
+  ws.g5 = t3("frost::asi::eign_g5", batch, n1_, wmax);
+  ws.g6 = t3("frost::asi::eign_g6", batch, n1_, wmax);
+}
+
+// out(s, v, j) = sum_k val_k in(s, e_k, j) (signed) or |val_k| in(...), plus the same for in2.
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::vertex_sum(const ExecSpace& exec, const tensor_type& in, int in_width,
+                                   bool in_signed, const tensor_type& in2, int in2_width,
+                                   bool in2_signed, const tensor_type& out, int width,
+                                   int batch) const {
+  auto row_map = b_row_map_;
+  auto entries = b_entries_;
+  auto values = b_values_;
+  const bool has2 = in2_width > 0;
+  Kokkos::parallel_for(
+      "frost::asi::eign_vertex_sum",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
+                                                                                {batch, n0_}),
+      KOKKOS_LAMBDA(const int s, const int v) {
+        for (int j = 0; j < width; ++j) out(s, v, j) = 0.0;
+        for (int k = row_map(v); k < row_map(v + 1); ++k) {
+          const int e = entries(k);
+          const double val = values(k);
+          const double w1 = in_signed ? val : Kokkos::Experimental::fabs(val);
+          for (int j = 0; j < in_width; ++j) out(s, v, j) += w1 * in(s, e, j);
+          if (has2) {
+            const double w2 = in2_signed ? val : Kokkos::Experimental::fabs(val);
+            for (int j = 0; j < in2_width; ++j) out(s, v, j) += w2 * in2(s, e, j);
+          }
+        }
+      });
+}
+
+// out_signed(s, e, j) (=|+=) sum_k val_k in(s, v_k, j); out_abs likewise with |val_k|. An
+// output with extent 0 is skipped.
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::edge_gather(const ExecSpace& exec, const tensor_type& in, int width,
+                                    const tensor_type& out_signed, const tensor_type& out_abs,
+                                    bool accumulate, int batch) const {
+  auto row_map = t_row_map_;
+  auto entries = t_entries_;
+  auto values = t_values_;
+  const bool want_signed = out_signed.extent(0) > 0;
+  const bool want_abs = out_abs.extent(0) > 0;
+  Kokkos::parallel_for(
+      "frost::asi::eign_edge_gather",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
+                                                                                {batch, n1_}),
+      KOKKOS_LAMBDA(const int s, const int e) {
+        for (int j = 0; j < width; ++j) {
+          double sum_signed = 0.0, sum_abs = 0.0;
+          for (int k = row_map(e); k < row_map(e + 1); ++k) {
+            const double x = in(s, entries(k), j);
+            sum_signed += values(k) * x;
+            sum_abs += x;  // |B1| entries are 1
+          }
+          if (want_signed) {
+            out_signed(s, e, j) = (accumulate ? out_signed(s, e, j) : 0.0) + sum_signed;
+          }
+          if (want_abs) out_abs(s, e, j) = (accumulate ? out_abs(s, e, j) : 0.0) + sum_abs;
+        }
+      });
+}
+
+// grads[offset + i*d + j] += sum_{s,e} in(s, e, i) dout(s, e, j): the weight gradient of a
+// linear map, one thread per weight (the reduction over rows is serial per weight).
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::weight_gradient(const ExecSpace& exec, const tensor_type& in, int din,
+                                        const tensor_type& dout, int offset, int batch) const {
+  auto g = grads;
+  const int d = config_.width;
+  const int n1 = n1_;
+  Kokkos::parallel_for(
+      "frost::asi::eign_weight_gradient",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
+                                                                                {din, d}),
+      KOKKOS_LAMBDA(const int i, const int j) {
+        double sum = 0.0;
+        for (int s = 0; s < batch; ++s) {
+          for (int e = 0; e < n1; ++e) sum += in(s, e, i) * dout(s, e, j);
+        }
+        g(offset + i * d + j) += sum;
+      });
+}
+
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::forward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const {
+  const int batch = ws.batch;
+  const int d = config_.width;
+  const double eps = config_.norm_eps;
+  const tensor_type none;
+  auto p = params;
+  for (int l = 0; l < config_.layers; ++l) {
+    const EignLayerLayout lay = layout_.layers[l];
+    const int dx = lay.dx, dy = lay.dy;
+    // U = B1 X, then L_equ X = B1^T U and L_equ_inv X = |B1|^T U.
+    vertex_sum(exec, ws.x[l], dx, true, none, 0, true, ws.u, dx, batch);
+    edge_gather(exec, ws.u, dx, ws.px[l], ws.qx[l], false, batch);
+    // V = |B1| Y, then L_inv_equ Y = B1^T V and L_inv Y = |B1|^T V.
+    vertex_sum(exec, ws.y[l], dy, false, none, 0, false, ws.v, dy, batch);
+    edge_gather(exec, ws.v, dy, ws.qy[l], ws.py[l], false, batch);
+    auto x = ws.x[l], y = ws.y[l], px = ws.px[l], qx = ws.qx[l], py = ws.py[l], qy = ws.qy[l];
+    auto ahat = ws.ahat[l], chat = ws.chat[l];
+    auto arms = ws.arms[l], cstd = ws.cstd[l];
+    auto xo = ws.x[l + 1], yo = ws.y[l + 1];
+    Kokkos::parallel_for(
+        "frost::asi::eign_forward",
+        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
+                                                                                  {batch, n1_}),
+        KOKKOS_LAMBDA(const int s, const int e) {
+          double a[kEignMaxWidth], c[kEignMaxWidth];
+          for (int j = 0; j < d; ++j) {
+            a[j] = 0.0;
+            c[j] = p(lay.b + j);
+          }
+          for (int i = 0; i < dx; ++i) {
+            const double xi = x(s, e, i), pxi = px(s, e, i), qxi = qx(s, e, i);
+            for (int j = 0; j < d; ++j) {
+              a[j] += xi * p(lay.w1 + i * d + j) + pxi * p(lay.w2 + i * d + j);
+              c[j] += qxi * p(lay.w6 + i * d + j);
+            }
+          }
+          for (int i = 0; i < dy; ++i) {
+            const double yi = y(s, e, i), pyi = py(s, e, i), qyi = qy(s, e, i);
+            for (int j = 0; j < d; ++j) {
+              a[j] += qyi * p(lay.w3 + i * d + j);
+              c[j] += yi * p(lay.w4 + i * d + j) + pyi * p(lay.w5 + i * d + j);
+            }
+          }
+          double ms = 0.0, mean = 0.0;
+          for (int j = 0; j < d; ++j) {
+            ms += a[j] * a[j];
+            mean += c[j];
+          }
+          const double rms = Kokkos::Experimental::sqrt(ms / d + eps);
+          mean /= d;
+          double var = 0.0;
+          for (int j = 0; j < d; ++j) var += (c[j] - mean) * (c[j] - mean);
+          const double sd = Kokkos::Experimental::sqrt(var / d + eps);
+          arms(s, e) = rms;
+          cstd(s, e) = sd;
+          for (int j = 0; j < d; ++j) {
+            const double ah = a[j] / rms;
+            const double ch = (c[j] - mean) / sd;
+            ahat(s, e, j) = ah;
+            chat(s, e, j) = ch;
+            xo(s, e, j) = Kokkos::Experimental::tanh(p(lay.gx + j) * ah);
+            const double z = p(lay.gy + j) * ch + p(lay.by + j);
+            yo(s, e, j) = z * detail::eign_sigmoid(z);
+          }
+        });
+  }
+}
+
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const {
+  const int batch = ws.batch;
+  const int d = config_.width;
+  const tensor_type none;
+  auto p = params;
+  auto g = grads;
+  for (int l = config_.layers - 1; l >= 0; --l) {
+    const EignLayerLayout lay = layout_.layers[l];
+    const int dx = lay.dx, dy = lay.dy;
+    auto ahat = ws.ahat[l], chat = ws.chat[l];
+    auto arms = ws.arms[l], cstd = ws.cstd[l];
+    auto xo = ws.x[l + 1], yo = ws.y[l + 1];
+    auto dxo = ws.dx[l + 1], dyo = ws.dy[l + 1];
+    auto da = ws.da, dc = ws.dc;
+    // Through the nonlinearities and norms to dA, dC (per row).
+    Kokkos::parallel_for(
+        "frost::asi::eign_backward_norm",
+        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
+                                                                                  {batch, n1_}),
+        KOKKOS_LAMBDA(const int s, const int e) {
+          double dah[kEignMaxWidth], dch[kEignMaxWidth];
+          double dot_a = 0.0, mean_c = 0.0, dot_c = 0.0;
+          for (int j = 0; j < d; ++j) {
+            const double xv = xo(s, e, j);
+            dah[j] = dxo(s, e, j) * (1.0 - xv * xv) * p(lay.gx + j);
+            const double z = p(lay.gy + j) * chat(s, e, j) + p(lay.by + j);
+            const double sg = detail::eign_sigmoid(z);
+            dch[j] = dyo(s, e, j) * sg * (1.0 + z * (1.0 - sg)) * p(lay.gy + j);
+            dot_a += dah[j] * ahat(s, e, j);
+            mean_c += dch[j];
+            dot_c += dch[j] * chat(s, e, j);
+          }
+          dot_a /= d;
+          mean_c /= d;
+          dot_c /= d;
+          const double r = arms(s, e), sd = cstd(s, e);
+          for (int j = 0; j < d; ++j) {
+            da(s, e, j) = (dah[j] - ahat(s, e, j) * dot_a) / r;
+            dc(s, e, j) = (dch[j] - mean_c - chat(s, e, j) * dot_c) / sd;
+          }
+        });
+    // Gains and norm bias: reductions over rows, one thread per channel.
+    const int n1 = n1_;
+    Kokkos::parallel_for(
+        "frost::asi::eign_backward_gains", Kokkos::RangePolicy<ExecSpace>(exec, 0, d),
+        KOKKOS_LAMBDA(const int j) {
+          double sgx = 0.0, sgy = 0.0, sby = 0.0, sb = 0.0;
+          for (int s = 0; s < batch; ++s) {
+            for (int e = 0; e < n1; ++e) {
+              const double xv = xo(s, e, j);
+              sgx += dxo(s, e, j) * (1.0 - xv * xv) * ahat(s, e, j);
+              const double z = p(lay.gy + j) * chat(s, e, j) + p(lay.by + j);
+              const double sg = detail::eign_sigmoid(z);
+              const double dz = dyo(s, e, j) * sg * (1.0 + z * (1.0 - sg));
+              sgy += dz * chat(s, e, j);
+              sby += dz;
+              sb += dc(s, e, j);
+            }
+          }
+          g(lay.gx + j) += sgx;
+          g(lay.gy + j) += sgy;
+          g(lay.by + j) += sby;
+          g(lay.b + j) += sb;
+        });
+    // Weight gradients of the six linear maps.
+    weight_gradient(exec, ws.x[l], dx, ws.da, lay.w1, batch);
+    weight_gradient(exec, ws.px[l], dx, ws.da, lay.w2, batch);
+    weight_gradient(exec, ws.qy[l], dy, ws.da, lay.w3, batch);
+    weight_gradient(exec, ws.y[l], dy, ws.dc, lay.w4, batch);
+    weight_gradient(exec, ws.py[l], dy, ws.dc, lay.w5, batch);
+    weight_gradient(exec, ws.qx[l], dx, ws.dc, lay.w6, batch);
+    // Input gradients: local terms dA W1^T, dC W4^T, and the operator inputs
+    // G2 = dA W2^T, G3 = dA W3^T, G5 = dC W5^T, G6 = dC W6^T.
+    auto dxi = ws.dx[l], dyi = ws.dy[l];
+    auto g2 = ws.g2, g3 = ws.g3, g5 = ws.g5, g6 = ws.g6;
+    Kokkos::parallel_for(
+        "frost::asi::eign_backward_linear",
+        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
+                                                                                  {batch, n1_}),
+        KOKKOS_LAMBDA(const int s, const int e) {
+          for (int i = 0; i < dx; ++i) {
+            double s1 = 0.0, s2 = 0.0, s6 = 0.0;
+            for (int j = 0; j < d; ++j) {
+              s1 += da(s, e, j) * p(lay.w1 + i * d + j);
+              s2 += da(s, e, j) * p(lay.w2 + i * d + j);
+              s6 += dc(s, e, j) * p(lay.w6 + i * d + j);
+            }
+            dxi(s, e, i) = s1;
+            g2(s, e, i) = s2;
+            g6(s, e, i) = s6;
+          }
+          for (int i = 0; i < dy; ++i) {
+            double s4 = 0.0, s3 = 0.0, s5 = 0.0;
+            for (int j = 0; j < d; ++j) {
+              s4 += dc(s, e, j) * p(lay.w4 + i * d + j);
+              s3 += da(s, e, j) * p(lay.w3 + i * d + j);
+              s5 += dc(s, e, j) * p(lay.w5 + i * d + j);
+            }
+            dyi(s, e, i) = s4;
+            g3(s, e, i) = s3;
+            g5(s, e, i) = s5;
+          }
+        });
+    // Adjoints of the operators (L_equ and L_inv are symmetric, L_equ_inv^T = L_inv_equ):
+    //   dX += L_equ G2 + L_inv_equ G6 = B1^T (B1 G2 + |B1| G6)
+    //   dY += L_inv G5 + L_equ_inv G3 = |B1|^T (|B1| G5 + B1 G3)
+    // G2, G6 have width dx; G5, G3 width dy.
+    vertex_sum(exec, ws.g2, dx, true, ws.g6, dx, false, ws.u, dx, batch);
+    edge_gather(exec, ws.u, dx, dxi, none, true, batch);
+    vertex_sum(exec, ws.g5, dy, false, ws.g3, dy, true, ws.v, dy, batch);
+    edge_gather(exec, ws.v, dy, none, dyi, true, batch);
+  }
+}
+
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::loop_readout(const ExecSpace& exec, const EignWorkspace<MemorySpace>& ws,
+                                     const DeviceCycleBasis<MemorySpace>& basis,
+                                     const Kokkos::View<const int*, MemorySpace>& loops,
+                                     const vector_type& logits) const {
+  auto p = params;
+  auto x = ws.x[config_.layers];
+  auto y = ws.y[config_.layers];
+  auto offsets = basis.offsets;
+  auto edges = basis.edges;
+  auto orientation = basis.orientation;
+  const int d = config_.width;
+  const int rx = layout_.rx, ry = layout_.ry, rb = layout_.rb;
+  Kokkos::parallel_for(
+      "frost::asi::eign_loop_readout", Kokkos::RangePolicy<ExecSpace>(exec, 0, ws.batch),
+      KOKKOS_LAMBDA(const int s) {
+        const int loop = loops(s);
+        const int begin = offsets(loop), end = offsets(loop + 1);
+        double sum = 0.0;
+        for (int k = begin; k < end; ++k) {
+          const int e = edges(k);
+          const double o = orientation(k);
+          for (int j = 0; j < d; ++j) sum += o * x(s, e, j) * p(rx + j) + y(s, e, j) * p(ry + j);
+        }
+        logits(s) = (end > begin ? sum / (end - begin) : 0.0) + p(rb);
+      });
+}
+
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::loop_readout_backward(
+    const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
+    const DeviceCycleBasis<MemorySpace>& basis, const Kokkos::View<const int*, MemorySpace>& loops,
+    const Kokkos::View<const double*, MemorySpace>& dlogits) const {
+  auto p = params;
+  auto g = grads;
+  const int K = config_.layers;
+  auto x = ws.x[K], y = ws.y[K];
+  auto dx = ws.dx[K], dy = ws.dy[K];
+  Kokkos::deep_copy(exec, dx, 0.0);
+  Kokkos::deep_copy(exec, dy, 0.0);
+  auto offsets = basis.offsets;
+  auto edges = basis.edges;
+  auto orientation = basis.orientation;
+  const int d = config_.width;
+  const int rx = layout_.rx, ry = layout_.ry, rb = layout_.rb;
+  const int batch = ws.batch;
+  // Per sample: output gradients on the loop's edges (a basis loop holds an edge once).
+  Kokkos::parallel_for(
+      "frost::asi::eign_loop_readout_backward", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
+      KOKKOS_LAMBDA(const int s) {
+        const int loop = loops(s);
+        const int begin = offsets(loop), end = offsets(loop + 1);
+        if (end == begin) return;
+        const double scale = dlogits(s) / (end - begin);
+        for (int k = begin; k < end; ++k) {
+          const int e = edges(k);
+          const double o = orientation(k);
+          for (int j = 0; j < d; ++j) {
+            dx(s, e, j) = scale * o * p(rx + j);
+            dy(s, e, j) = scale * p(ry + j);
+          }
+        }
+      });
+  // Readout parameters: one thread per channel, serial over samples.
+  Kokkos::parallel_for(
+      "frost::asi::eign_loop_readout_gradient", Kokkos::RangePolicy<ExecSpace>(exec, 0, d + 1),
+      KOKKOS_LAMBDA(const int j) {
+        double sx = 0.0, sy = 0.0, sb = 0.0;
+        for (int s = 0; s < batch; ++s) {
+          const int loop = loops(s);
+          const int begin = offsets(loop), end = offsets(loop + 1);
+          sb += dlogits(s);
+          if (end == begin || j == d) continue;
+          const double scale = dlogits(s) / (end - begin);
+          for (int k = begin; k < end; ++k) {
+            const int e = edges(k);
+            sx += scale * orientation(k) * x(s, e, j);
+            sy += scale * y(s, e, j);
+          }
+        }
+        if (j < d) {
+          g(rx + j) += sx;
+          g(ry + j) += sy;
+        } else {
+          g(rb) += sb;
+        }
+      });
+}
+
+}  // namespace frost::asi
