@@ -229,8 +229,7 @@ void AsiModule::check(const core::ParamSet& p, const std::string& file) const {
   try {
     if (p.get_int("lattice.L") <= 64 || kind == "custom") (void)lattice_of(p);
   } catch (const std::exception& e) {
-    fail(kind == "custom" ? "lattice.file" : "lattice",
-         e.what() + std::string(" (boundary '") + boundary + "')");
+    fail(kind == "custom" ? "lattice.file" : "lattice", e.what());
   }
 }
 
