@@ -33,6 +33,19 @@ target_link_libraries(frost_teuchos INTERFACE ${Teuchos_LIBRARIES} ${Teuchos_TPL
 target_link_directories(frost_teuchos INTERFACE ${Teuchos_LIBRARY_DIRS})
 add_library(frost::teuchos ALIAS frost_teuchos)
 
+# Belos: header templates plus one library; used with frost's own vector and operator adapters,
+# so none of the Epetra/Tpetra stack is linked.
+find_path(FROST_BELOS_INCLUDE_DIR BelosSolverManager.hpp HINTS ${Teuchos_INCLUDE_DIRS} PATH_SUFFIXES trilinos)
+find_library(FROST_BELOS_LIBRARY NAMES trilinos_belos belos HINTS ${Teuchos_LIBRARY_DIRS})
+if(NOT FROST_BELOS_INCLUDE_DIR OR NOT FROST_BELOS_LIBRARY)
+  message(FATAL_ERROR "frost: Belos not found (install libtrilinos-belos-dev)")
+endif()
+find_package(LAPACK REQUIRED)
+add_library(frost_belos INTERFACE)
+target_include_directories(frost_belos SYSTEM INTERFACE ${FROST_BELOS_INCLUDE_DIR})
+target_link_libraries(frost_belos INTERFACE ${FROST_BELOS_LIBRARY} frost_teuchos ${LAPACK_LIBRARIES})
+add_library(frost::belos ALIAS frost_belos)
+
 add_library(frost_hdf5 INTERFACE)
 target_include_directories(frost_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS})
 target_link_libraries(frost_hdf5 INTERFACE ${HDF5_C_LIBRARIES})

@@ -10,6 +10,7 @@
 #include "core/provenance.hpp"
 #include "core/runtime.hpp"
 #include "recurrence/module.hpp"
+#include "relax/module.hpp"
 #include "wavefield/module.hpp"
 
 namespace {
@@ -25,8 +26,9 @@ const char* kUsage =
 std::vector<const frost::core::Module*> all_modules() {
   static const frost::asi::AsiModule asi;
   static const frost::recurrence::RecurrenceModule recurrence;
+  static const frost::relax::RelaxModule relax;
   static const frost::wavefield::WavefieldModule wavefield;
-  return {&asi, &recurrence, &wavefield};
+  return {&asi, &recurrence, &relax, &wavefield};
 }
 
 }  // namespace

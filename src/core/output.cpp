@@ -184,10 +184,12 @@ void write_outputs(const std::string& dir, const std::string& deck_yaml, const P
       string_attribute(g.get(), "status", run.ok ? "ok" : "failed");
       if (!run.ok) string_attribute(g.get(), "error", run.error);
       string_attribute(g.get(), "deck", run.resolved_deck);
-      numeric_attribute(g.get(), "rank", Value::of_int(run.rank));
-      numeric_attribute(g.get(), "seconds", Value::of_real(run.seconds));
+      numeric_attribute(g.get(), "run_rank", Value::of_int(run.rank));
+      numeric_attribute(g.get(), "run_seconds", Value::of_real(run.seconds));
       for (const auto& [k, v] : run.params) numeric_attribute(g.get(), "param:" + k, v);
-      for (const auto& [k, v] : run.results) numeric_attribute(g.get(), k, v);
+      // A result named like one of the core's attributes keeps its value under a prefix.
+      for (const auto& [k, v] : run.results)
+        numeric_attribute(g.get(), H5Aexists(g.get(), k.c_str()) > 0 ? "result:" + k : k, v);
       for (const auto& d : run.datasets) write_dataset(g.get(), d);
     }
   }

@@ -10,6 +10,7 @@
 #include "asi/module.hpp"
 #include "core/deck.hpp"
 #include "recurrence/module.hpp"
+#include "relax/module.hpp"
 #include "wavefield/module.hpp"
 
 namespace {
@@ -58,6 +59,7 @@ TEST(KernelLabels, EveryKernelIsNamedByModuleAndStep) {
   run_module(frost::asi::AsiModule(),
              {"asi.task=sample", "asi.sample.ensemble=thermal", "asi.sample.sweeps=20"});
   run_module(frost::recurrence::RecurrenceModule(), {});
+  run_module(frost::relax::RelaxModule(), {});
   run_module(frost::wavefield::WavefieldModule(), {"wavefield.cycles=1"});
   const std::regex grammar(
       "frost::(asi|recurrence|wavefield|relax|core)::[a-z0-9_]+(::[a-z0-9_]+)?");

@@ -10,7 +10,7 @@ expect_exit 0 "$FROST" defaults.yaml --output out --quiet
 [[ -s out/frost.h5 && -s out/summary.json ]] || fail "defaults deck wrote no output"
 python3 -c "import json,sys; d=json.load(open('out/summary.json')); assert d['runs'][0]['status']=='ok', d" \
   || fail "defaults run did not succeed"
-for module in recurrence wavefield; do
+for module in recurrence relax wavefield; do
   "$FROST" --defaults $module >$module.yaml
   expect_exit 0 "$FROST" $module.yaml --output out-$module --quiet
   python3 -c "import json,sys; d=json.load(open('out-$module/summary.json')); assert d['runs'][0]['status']=='ok', d" \

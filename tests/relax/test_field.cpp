@@ -79,6 +79,27 @@ TEST_P(FieldDerivatives, AdjointIdentity) {
   EXPECT_LT(std::abs(a - b), 1e-12 * (std::abs(a) + norm2(exec, jv) * norm2(exec, w)));
 }
 
+TEST_P(FieldDerivatives, ParamVjpMatchesCentralDifferences) {
+  const Exec exec;
+  TransformerField<Mem> F(small_spec(GetParam().gelu, GetParam().skew));
+  const int n = static_cast<int>(F.size()), np = static_cast<int>(F.params().extent(0));
+  const V z = random_vec(n, 7, 1.0), u = random_vec(n, 8, 1.0), d = random_vec(np, 9, 1.0);
+  V theta("theta", np), f("f", n), fp("fp", n), fm("fm", n), g("g", np);
+  Kokkos::deep_copy(theta, F.params());
+  const double h = 1e-5;
+  add_scaled(exec, theta, h, d, F.params());
+  F.eval(exec, z, fp);
+  add_scaled(exec, theta, -h, d, F.params());
+  F.eval(exec, z, fm);
+  Kokkos::deep_copy(F.params(), theta);
+  F.eval(exec, z, f);
+  F.param_vjp(exec, u, g);
+  axpby(exec, 1.0 / (2 * h), fp, -1.0 / (2 * h), fm);  // dF/dtheta . d
+  const double fd = dot(exec, u, fm), ad = dot(exec, g, d);
+  ASSERT_GT(std::abs(ad), 1e-3);
+  EXPECT_LT(std::abs(fd - ad) / std::abs(ad), 1e-7);
+}
+
 INSTANTIATE_TEST_SUITE_P(Relax, FieldDerivatives,
                          ::testing::Values(Case{true, 0.0}, Case{false, 0.0}, Case{true, 3.0}));
 
