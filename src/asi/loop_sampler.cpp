@@ -121,8 +121,14 @@ bool is_ice_state(const SamplerGraph& g, const std::vector<std::int8_t>& spins) 
 
 double configuration_energy(const SamplerGraph& g, const EnergyConstants& c,
                             const std::vector<double>& field_proj,
-                            const std::vector<std::int8_t>& spins) {
+                            const std::vector<std::int8_t>& spins, const PairCouplings* pairs) {
   double e = 0.0;
+  if (c.model == kDipolarModel) {
+    if (pairs == nullptr) {
+      throw std::invalid_argument("configuration_energy: the dipolar model needs its couplings");
+    }
+    e += pair_energy(*pairs, spins.data());
+  }
   for (int v = 0; v < g.n0; ++v) {
     unsigned mask = 0;
     int n_in = 0;

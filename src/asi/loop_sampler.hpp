@@ -42,7 +42,11 @@
 //
 // Thermal sampling adds single-island Metropolis flips (which create, move and annihilate
 // monopoles) and accepts loop moves (short_loop or basis, still symmetric proposals) with the
-// Metropolis probability min(1, exp(-beta dE)).
+// Metropolis probability min(1, exp(-beta dE)). With vertex energies (vertex, charge, pair
+// models) dE involves only the vertices of the flipped islands. With the dipolar model a single
+// flip of island i costs dE = -2 sigma_i sum_j J_ij sigma_j over its neighbour list, and a loop's
+// dE is the sum of the single-flip changes of its islands flipped one after the other: each term
+// sees the islands flipped before it, which accounts exactly for the pairs inside the loop.
 //
 // A "sweep" is about n1 attempted arrow flips: n1 single-flip attempts (thermal ensemble) plus a
 // fixed number M of loop moves with M * (mean attempted flips per loop move) ~ n1. Attempted
@@ -60,6 +64,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -109,10 +114,13 @@ std::vector<int> vertex_charges(const SamplerGraph& g, const std::vector<std::in
 /// True when every non-terminal vertex obeys the ice rule |Q_v| = deg_v mod 2.
 bool is_ice_state(const SamplerGraph& g, const std::vector<std::int8_t>& spins);
 
-/// Total energy of a configuration (vertex energies plus Zeeman energy -sum field_proj sigma).
+/// Total energy of a configuration (vertex energies, the pair sum of `pairs` for the dipolar
+/// model, and the Zeeman energy -sum field_proj sigma). Throws std::invalid_argument for the
+/// dipolar model without a couplings table.
 double configuration_energy(const SamplerGraph& g, const EnergyConstants& c,
                             const std::vector<double>& field_proj,
-                            const std::vector<std::int8_t>& spins);
+                            const std::vector<std::int8_t>& spins,
+                            const PairCouplings* pairs = nullptr);
 
 /// Exact one-move transition probabilities of a uniform (zero-field) move set from `state`:
 /// target state -> probability, the probability of staying included under `state` itself.
@@ -209,6 +217,9 @@ struct ChainKernel {
   U32 fixed_out;
   U64 slot_record;
   F64 field_proj;
+  /// Dipolar couplings (PairCouplings in device views); an empty table for other models.
+  I32 pair_offsets, pair_index;
+  F64 pair_coupling;
   // chain state
   I8_2 spins;
   U32_2 outmask;
@@ -252,6 +263,57 @@ struct ChainKernel {
     return vertex_energy(cfg.energy, vertex_kind(v), d, mask_count(in), in);
   }
 
+  /// sum_j J_ej sigma_j over the couplings of island e in replica r.
+  KOKKOS_INLINE_FUNCTION double pair_field(int r, int e) const {
+    double h = 0.0;
+    for (int p = pair_offsets(e); p < pair_offsets(e + 1); ++p) {
+      h += pair_coupling(p) * spins(r, pair_index(p));
+    }
+    return h;
+  }
+
+  /// sum_{i<j} J_ij sigma_i sigma_j of replica r (zero unless the model is dipolar).
+  KOKKOS_INLINE_FUNCTION double pair_energy_of(int r) const {
+    double e = 0.0;
+    for (int i = 0; i < n1; ++i) {
+      double h = 0.0;
+      for (int p = pair_offsets(i); p < pair_offsets(i + 1); ++p) {
+        const int j = pair_index(p);
+        if (j > i) h += pair_coupling(p) * spins(r, j);
+      }
+      e += spins(r, i) * h;
+    }
+    return e;
+  }
+
+  /// Flips free island e of replica r and returns the energy change.
+  KOKKOS_INLINE_FUNCTION double flip_with_delta(int r, int e) const {
+    const double s = spins(r, e);
+    if (cfg.energy.model == kDipolarModel) {
+      const double dE = 2.0 * s * (field_proj(e) - pair_field(r, e));
+      flip_island(r, e);
+      return dE;
+    }
+    const int t = edge_tail(e), h = edge_head(e);
+    const double before = vertex_energy_of(r, t) + vertex_energy_of(r, h);
+    flip_island(r, e);
+    return vertex_energy_of(r, t) + vertex_energy_of(r, h) - before + 2.0 * field_proj(e) * s;
+  }
+
+  /// Flips the islands estack[first..last) of replica r and returns the energy change. With
+  /// vertex energies vstack[first..last) must hold every vertex of the islands exactly once (a
+  /// loop's vertices); the dipolar model does not read vstack.
+  KOKKOS_INLINE_FUNCTION double flip_loop_with_delta(int r, int first, int last) const {
+    if (cfg.energy.model == kDipolarModel) {
+      double dE = 0.0;
+      for (int i = first; i < last; ++i) dE += flip_with_delta(r, estack(r, i));
+      return dE;
+    }
+    const double before = loop_energy(r, first, last);
+    for (int i = first; i < last; ++i) flip_island(r, estack(r, i));
+    return loop_energy(r, first, last) - before;
+  }
+
   /// Metropolis test; counts one random draw only when dE > 0.
   KOKKOS_INLINE_FUNCTION bool metropolis(int r, double dE, BitRandom& rng) const {
     if (dE <= 0.0) return true;
@@ -262,12 +324,7 @@ struct ChainKernel {
   KOKKOS_INLINE_FUNCTION void single_flip(int r, BitRandom& rng) const {
     const int e =
         free_edges(static_cast<int>(rng.stream.below(static_cast<std::uint32_t>(n_free))));
-    const int t = edge_tail(e), h = edge_head(e);
-    const double before = vertex_energy_of(r, t) + vertex_energy_of(r, h);
-    const double s = spins(r, e);
-    flip_island(r, e);
-    const double dE =
-        vertex_energy_of(r, t) + vertex_energy_of(r, h) - before + 2.0 * field_proj(e) * s;
+    const double dE = flip_with_delta(r, e);
     attempted_single(r) += 1;
     if (metropolis(r, dE, rng)) {
       accepted_single(r) += 1;
@@ -296,9 +353,7 @@ struct ChainKernel {
       accepted_loop(r) += 1;
       return;
     }
-    const double before = loop_energy(r, first, last);
-    for (int i = first; i < last; ++i) flip_island(r, estack(r, i));
-    const double dE = loop_energy(r, first, last) - before;
+    const double dE = flip_loop_with_delta(r, first, last);
     if (metropolis(r, dE, rng)) {
       accepted_loop(r) += 1;
       energy(r) += dE;
@@ -492,11 +547,13 @@ struct ChainKernel {
 };
 
 /// Allocates the kernel's views in MemorySpace and copies the graph in. `replicas` rows of
-/// state; spins start from `initial` (n1 values) in every replica.
+/// state; spins start from `initial` (n1 values) in every replica. `pairs` holds the couplings
+/// of the dipolar model (required for it, ignored by the other models).
 template <class MemorySpace>
 ChainKernel<MemorySpace> make_chain_kernel(const SamplerGraph& g, const SamplerConfig& cfg,
                                            const std::vector<double>& field_proj, int replicas,
-                                           const std::vector<std::int8_t>& initial);
+                                           const std::vector<std::int8_t>& initial,
+                                           const PairCouplings& pairs = PairCouplings{});
 
 /// Runs `sweeps` sweeps of every replica in parallel (one replica per thread); replica r uses
 /// the random stream keyed by stream_keys[r].
@@ -536,7 +593,8 @@ View upload(const std::string& label, const std::vector<T>& host) {
 template <class MemorySpace>
 ChainKernel<MemorySpace> make_chain_kernel(const SamplerGraph& g, const SamplerConfig& cfg,
                                            const std::vector<double>& field_proj, int replicas,
-                                           const std::vector<std::int8_t>& initial) {
+                                           const std::vector<std::int8_t>& initial,
+                                           const PairCouplings& pairs) {
   using K = ChainKernel<MemorySpace>;
   K k;
   k.n0 = g.n0;
@@ -559,6 +617,16 @@ ChainKernel<MemorySpace> make_chain_kernel(const SamplerGraph& g, const SamplerC
   k.slot_record = detail::upload<typename K::U64>("frost::asi::slot_record", g.slot_record);
   k.vertex_kind = detail::upload<typename K::U8>("frost::asi::vertex_kind", g.vertex_kind);
   k.field_proj = detail::upload<typename K::F64>("frost::asi::field_proj", field_proj);
+  if (cfg.energy.model == kDipolarModel &&
+      pairs.offsets.size() != static_cast<std::size_t>(g.n1) + 1) {
+    throw std::invalid_argument("make_chain_kernel: the dipolar model needs its couplings table");
+  }
+  // other models get an empty table, so that pair_field and pair_energy_of read zero
+  const PairCouplings none{std::vector<int>(g.n1 + 1, 0), {}, {}};
+  const PairCouplings& used = cfg.energy.model == kDipolarModel ? pairs : none;
+  k.pair_offsets = detail::upload<typename K::I32>("frost::asi::pair_offsets", used.offsets);
+  k.pair_index = detail::upload<typename K::I32>("frost::asi::pair_index", used.neighbour);
+  k.pair_coupling = detail::upload<typename K::F64>("frost::asi::pair_coupling", used.coupling);
   const int R = replicas;
   k.spins = typename K::I8_2("frost::asi::spins", R, g.n1);
   {

@@ -199,14 +199,80 @@ UniformityTest uniformity_test(const std::vector<double>& counts) {
   return t;
 }
 
-StructureFactor::StructureFactor(const Lattice& lattice, int points, double qmax)
-    : points_(points), qmax_(qmax) {
-  for (int e = 0; e < lattice.edge_count(); ++e) {
-    x_.push_back(lattice.island_position[e][0]);
-    y_.push_back(lattice.island_position[e][1]);
-    ax_.push_back(lattice.island_axis[e][0]);
-    ay_.push_back(lattice.island_axis[e][1]);
+namespace {
+
+/// Sorted distinct values of `v`, values within 1e-13 relative of the previous kept one merged
+/// (the same coordinate computed along different paths of a lattice generator).
+std::vector<double> distinct_values(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::vector<double> out;
+  for (double x : v) {
+    if (out.empty() || x - out.back() > 1e-13 * std::max(1.0, std::fabs(x))) out.push_back(x);
   }
+  return out;
+}
+
+/// Index of the entry of `table` (from distinct_values) that `x` was merged into.
+int value_index(const std::vector<double>& table, double x) {
+  auto it = std::upper_bound(table.begin(), table.end(), x);
+  if (it == table.begin()) return 0;
+  return static_cast<int>(it - table.begin()) - 1;
+}
+
+}  // namespace
+
+StructureFactor::StructureFactor(const Lattice& lattice, int points, double qmax,
+                                 std::size_t max_table)
+    : points_(points), qmax_(qmax) {
+  const int n1 = lattice.edge_count();
+  std::vector<double> xs(n1), ys(n1);
+  for (int e = 0; e < n1; ++e) {
+    xs[e] = lattice.island_position[e][0];
+    ys[e] = lattice.island_position[e][1];
+  }
+  const auto dx = distinct_values(xs), dy = distinct_values(ys);
+  // the outer sum costs points^2 per line: group along the axis with fewer distinct values
+  outer_is_y_ = dy.size() <= dx.size();
+  inner_u_ = outer_is_y_ ? dx : dy;
+  line_w_ = outer_is_y_ ? dy : dx;
+  const auto& us = outer_is_y_ ? xs : ys;
+  const auto& ws = outer_is_y_ ? ys : xs;
+  std::vector<int> line_of(n1);
+  line_begin_.assign(line_w_.size() + 1, 0);
+  for (int e = 0; e < n1; ++e) {
+    line_of[e] = value_index(line_w_, ws[e]);
+    ++line_begin_[line_of[e] + 1];
+  }
+  for (std::size_t l = 0; l < line_w_.size(); ++l) line_begin_[l + 1] += line_begin_[l];
+  island_.assign(n1, 0);
+  inner_index_.assign(n1, 0);
+  ax_.assign(n1, 0.0);
+  ay_.assign(n1, 0.0);
+  std::vector<int> fill(line_begin_.begin(), line_begin_.end() - 1);
+  for (int e = 0; e < n1; ++e) {
+    const int k = fill[line_of[e]]++;
+    island_[k] = e;
+    inner_index_[k] = value_index(inner_u_, us[e]);
+    ax_[k] = lattice.island_axis[e][0];
+    ay_[k] = lattice.island_axis[e][1];
+  }
+  qs_.resize(points);
+  for (int i = 0; i < points; ++i) qs_[i] = q(i);
+  auto tabulate = [&](const std::vector<double>& values, std::vector<double>& c,
+                      std::vector<double>& s) {
+    const std::size_t n = values.size() * static_cast<std::size_t>(points);
+    if (n > max_table) return;  // evaluated on the fly
+    c.resize(n);
+    s.resize(n);
+    for (std::size_t j = 0; j < values.size(); ++j) {
+      for (int i = 0; i < points; ++i) {
+        c[j * points + i] = std::cos(qs_[i] * values[j]);
+        s[j * points + i] = std::sin(qs_[i] * values[j]);
+      }
+    }
+  };
+  tabulate(inner_u_, inner_cos_, inner_sin_);
+  tabulate(line_w_, outer_cos_, outer_sin_);
   sum_.assign(static_cast<std::size_t>(points) * points, 0.0);
 }
 
@@ -215,27 +281,98 @@ double StructureFactor::q(int i) const {
 }
 
 void StructureFactor::accumulate(const std::int8_t* spins) {
-  const std::size_t n = x_.size();
-  for (int iy = 0; iy < points_; ++iy) {
-    const double qy = q(iy);
-    for (int ix = 0; ix < points_; ++ix) {
-      const double qx = q(ix);
-      const double q2 = qx * qx + qy * qy;
-      double rx = 0, ix_ = 0, ry = 0, iy_ = 0;  // real/imaginary parts of the x and y components
-      for (std::size_t e = 0; e < n; ++e) {
-        const double phase = qx * x_[e] + qy * y_[e];
-        const double c = std::cos(phase) * spins[e], s = std::sin(phase) * spins[e];
-        rx += c * ax_[e];
-        ix_ += s * ax_[e];
-        ry += c * ay_[e];
-        iy_ += s * ay_[e];
+  const int n = points_;
+  const std::size_t nn = static_cast<std::size_t>(n) * n;
+  // M_x and M_y (real and imaginary parts) as [outer q index][inner q index]
+  std::vector<double> mxr(nn, 0.0), mxi(nn, 0.0), myr(nn, 0.0), myi(nn, 0.0);
+  std::vector<double> pxr(n), pxi(n), pyr(n), pyi(n), ec(n), es(n);
+  const bool inner_table = !inner_cos_.empty(), outer_table = !outer_cos_.empty();
+  for (std::size_t l = 0; l + 1 < line_begin_.size(); ++l) {
+    std::fill(pxr.begin(), pxr.end(), 0.0);
+    std::fill(pxi.begin(), pxi.end(), 0.0);
+    std::fill(pyr.begin(), pyr.end(), 0.0);
+    std::fill(pyi.begin(), pyi.end(), 0.0);
+    bool any_x = false, any_y = false;
+    for (int k = line_begin_[l]; k < line_begin_[l + 1]; ++k) {
+      const double sigma = spins[island_[k]];
+      const double mx = sigma * ax_[k], my = sigma * ay_[k];
+      const double* c;
+      const double* s;
+      if (inner_table) {
+        c = &inner_cos_[static_cast<std::size_t>(inner_index_[k]) * n];
+        s = &inner_sin_[static_cast<std::size_t>(inner_index_[k]) * n];
+      } else {
+        const double u = inner_u_[inner_index_[k]];
+        for (int i = 0; i < n; ++i) {
+          ec[i] = std::cos(qs_[i] * u);
+          es[i] = std::sin(qs_[i] * u);
+        }
+        c = ec.data();
+        s = es.data();
       }
-      double val = rx * rx + ix_ * ix_ + ry * ry + iy_ * iy_;
+      // most islands lie along x or y: skip the zero component
+      if (mx != 0.0) {
+        any_x = true;
+        for (int i = 0; i < n; ++i) {
+          pxr[i] += mx * c[i];
+          pxi[i] += mx * s[i];
+        }
+      }
+      if (my != 0.0) {
+        any_y = true;
+        for (int i = 0; i < n; ++i) {
+          pyr[i] += my * c[i];
+          pyi[i] += my * s[i];
+        }
+      }
+    }
+    const double* c;
+    const double* s;
+    if (outer_table) {
+      c = &outer_cos_[l * n];
+      s = &outer_sin_[l * n];
+    } else {
+      for (int i = 0; i < n; ++i) {
+        ec[i] = std::cos(qs_[i] * line_w_[l]);
+        es[i] = std::sin(qs_[i] * line_w_[l]);
+      }
+      c = ec.data();
+      s = es.data();
+    }
+    // M(q_u, q_w) += P(q_u) exp(i q_w w_line)
+    for (int j = 0; j < n; ++j) {
+      const double cj = c[j], sj = s[j];
+      double* xr = &mxr[static_cast<std::size_t>(j) * n];
+      double* xi = &mxi[static_cast<std::size_t>(j) * n];
+      double* yr = &myr[static_cast<std::size_t>(j) * n];
+      double* yi = &myi[static_cast<std::size_t>(j) * n];
+      if (any_x) {
+        for (int i = 0; i < n; ++i) {
+          xr[i] += pxr[i] * cj - pxi[i] * sj;
+          xi[i] += pxr[i] * sj + pxi[i] * cj;
+        }
+      }
+      if (any_y) {
+        for (int i = 0; i < n; ++i) {
+          yr[i] += pyr[i] * cj - pyi[i] * sj;
+          yi[i] += pyr[i] * sj + pyi[i] * cj;
+        }
+      }
+    }
+  }
+  const double n1 = static_cast<double>(island_.size());
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < n; ++i) {
+      const std::size_t a = static_cast<std::size_t>(j) * n + i;
+      const int ix = outer_is_y_ ? i : j, iy = outer_is_y_ ? j : i;
+      const double qx = qs_[ix], qy = qs_[iy];
+      const double q2 = qx * qx + qy * qy;
+      double val = mxr[a] * mxr[a] + mxi[a] * mxi[a] + myr[a] * myr[a] + myi[a] * myi[a];
       if (q2 > 0) {  // remove the component along q: |M|^2 - |q.M|^2 / q^2
-        const double pr = qx * rx + qy * ry, pi = qx * ix_ + qy * iy_;
+        const double pr = qx * mxr[a] + qy * myr[a], pi = qx * mxi[a] + qy * myi[a];
         val -= (pr * pr + pi * pi) / q2;
       }
-      sum_[static_cast<std::size_t>(iy) * points_ + ix] += val / static_cast<double>(n);
+      sum_[static_cast<std::size_t>(iy) * n + ix] += val / n1;
     }
   }
   ++count_;

@@ -41,10 +41,12 @@ void declare_sample_params(core::ParamRegistry& reg) {
                     "thermal ensemble: temperature ladder (energy units); more than one "
                     "temperature enables parallel tempering")
       .min(1e-6);
-  reg.add_choice("thermal.model", "vertex", {"vertex", "charge"},
+  reg.add_choice("thermal.model", "vertex", {"vertex", "charge", "dipolar", "pair"},
                  "vertex: square vertex-type energies eps_I..eps_IV at right-angled degree-4 "
                  "vertices, charge energy elsewhere; charge: (eps_q/2)(Q^2 - deg mod 2) at every "
-                 "vertex");
+                 "vertex; dipolar: point dipoles at the island centres within dipolar_cutoff "
+                 "(minimum image on a torus); pair: J sum over island pairs at each vertex of "
+                 "s_i s_j (s = +1 pointing in) = (J/2) sum_v (Q_v^2 - deg_v)");
   const auto t = default_type_energies();
   reg.add_real("thermal.eps_I", t[0],
                "energy of a type-I square vertex (2-in/2-out, in-arrows "
@@ -57,6 +59,14 @@ void declare_sample_params(core::ParamRegistry& reg) {
   reg.add_real("thermal.charge_energy", 1.0,
                "eps_q of the charge energy (eps_q/2)(Q^2 - deg mod 2) at non-square vertices")
       .min(0.0);
+  reg.add_real("thermal.dipolar_cutoff", 3.0,
+               "dipolar model: pairs of islands closer than this many lattice constants interact")
+      .min(1e-6);
+  reg.add_real("thermal.dipolar_strength", 1.0,
+               "dipolar model: energy unit D = mu0 m^2 / (4 pi a^3) of two unit dipoles one "
+               "lattice constant apart");
+  reg.add_real("thermal.pair_coupling", 1.0,
+               "pair model: J of every pair of islands meeting at a vertex (J > 0 favours ice)");
   reg.add_real("thermal.field", 0.0,
                "external field h: E -= h sum_e sigma_e (axis_e . field direction)");
   reg.add_real("thermal.field_angle", 0.0, "field direction in degrees from the x axis");
@@ -69,7 +79,10 @@ void declare_sample_params(core::ParamRegistry& reg) {
   reg.add_int("output.sq_points", 33, "structure factor grid points per axis (0: off)")
       .min(0)
       .max(512);
-  reg.add_int("output.sq_every", 10, "samples between structure-factor accumulations").min(1);
+  reg.add_int("output.sq_every", 10,
+              "samples between structure-factor accumulations (each costs about points * n1 + "
+              "points^2 * rows multiply-adds per chain)")
+      .min(1);
   reg.add_real("output.sq_qmax", 4.0 * 3.14159265358979323846,
                "structure factor q range [-qmax, qmax] in 1/lattice constant")
       .min(0.01);
@@ -139,6 +152,7 @@ void measure(const ExecSpace& exec, const ChainKernel<MemorySpace>& k,
           if (kind == kSquareVertex) obs(r, 6 + square_vertex_type(mask)) += 1.0;
           obs(r, kFixedObs + q + max_degree) += 1.0;
         }
+        if (k.cfg.energy.model == kDipolarModel) energy += k.pair_energy_of(r);
         k.energy(r) = energy;
         obs(r, 0) = energy / k.n1;
         obs(r, 1) = mx / k.n1;
@@ -222,6 +236,7 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
   cfg.energy.type_energy[1] = P.get_real("thermal.eps_II");
   cfg.energy.type_energy[2] = P.get_real("thermal.eps_III");
   cfg.energy.type_energy[3] = P.get_real("thermal.eps_IV");
+  cfg.energy.pair_coupling = P.get_real("thermal.pair_coupling");
   cfg.seed = ctx.seed;
   cfg.run = static_cast<std::uint32_t>(ctx.run_id);
   const auto field =
@@ -254,9 +269,15 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
     throw std::invalid_argument("asi.sample.move = basis: the lattice has no faces");
   }
 
+  PairCouplings pairs;
+  if (cfg.energy.model == kDipolarModel) {
+    pairs = dipolar_couplings(lattice, P.get_real("thermal.dipolar_cutoff"),
+                              P.get_real("thermal.dipolar_strength"));
+  }
+
   const int R = chains * nT;
   Exec exec;
-  Kernel k = make_chain_kernel<Mem>(g, cfg, field, R, init);
+  Kernel k = make_chain_kernel<Mem>(g, cfg, field, R, init, pairs);
   Kokkos::View<std::uint32_t*, Mem> keys_rw("frost::asi::stream_keys", R);
   {
     auto m = Kokkos::create_mirror_view(keys_rw);
@@ -295,7 +316,7 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
   };
   {
     auto m = Kokkos::create_mirror_view(k.energy);
-    const double e0 = configuration_energy(g, cfg.energy, field, init);
+    const double e0 = configuration_energy(g, cfg.energy, field, init, &pairs);
     for (int r = 0; r < R; ++r) m(r) = e0;
     Kokkos::deep_copy(k.energy, m);
   }

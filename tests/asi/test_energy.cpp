@@ -1,5 +1,6 @@
-// Thermal sampling against exact Boltzmann sums over all 2^n1 states of tiny lattices, and
-// chi-square uniformity of the uniform-ensemble samplers over enumerated ice sectors.
+// Thermal sampling against exact Boltzmann sums over all 2^n1 states of tiny lattices, energy
+// changes of single and loop flips against direct pair sums, and chi-square uniformity of the
+// uniform-ensemble samplers over enumerated ice sectors.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include "asi/sample_task.hpp"
 #include "core/checkpoint.hpp"
 #include "core/progress.hpp"
+#include "core/rng.hpp"
 
 namespace frost::asi {
 namespace {
@@ -53,6 +55,206 @@ TEST(Energy, DefaultTypeEnergiesArePointDipoleRatios) {
   EXPECT_EQ(square_vertex_type(0b0011), 1);
   EXPECT_EQ(square_vertex_type(0b0111), 2);
   EXPECT_EQ(square_vertex_type(0b0000), 3);
+}
+
+/// Direct point-dipole energy: every pair i < j once, minimum image on a torus, r < cutoff.
+double dipolar_reference(const Lattice& lat, double cutoff, double D,
+                         const std::vector<std::int8_t>& s) {
+  const int n1 = lat.edge_count();
+  auto image = [](double d, double p) { return p > 0 ? d - p * std::round(d / p) : d; };
+  double E = 0.0;
+  for (int i = 0; i < n1; ++i) {
+    for (int j = i + 1; j < n1; ++j) {
+      const double dx = image(lat.island_position[j][0] - lat.island_position[i][0], lat.period[0]);
+      const double dy = image(lat.island_position[j][1] - lat.island_position[i][1], lat.period[1]);
+      const double r = std::sqrt(dx * dx + dy * dy);
+      if (r >= cutoff) continue;
+      const double mix = s[i] * lat.island_axis[i][0], miy = s[i] * lat.island_axis[i][1];
+      const double mjx = s[j] * lat.island_axis[j][0], mjy = s[j] * lat.island_axis[j][1];
+      E += D *
+           ((mix * mjx + miy * mjy) -
+            3.0 * (mix * dx + miy * dy) * (mjx * dx + mjy * dy) / (r * r)) /
+           (r * r * r);
+    }
+  }
+  return E;
+}
+
+/// Direct pair-model energy: J s_i s_j for every pair of islands at every non-terminal vertex,
+/// s = +1 when the island's arrow points into the vertex.
+double pair_reference(const Lattice& lat, double J, const std::vector<std::int8_t>& s) {
+  double E = 0.0;
+  for (int v = 0; v < lat.vertex_count(); ++v) {
+    if (lat.terminal[v]) continue;
+    std::vector<int> in_sign;
+    for (int e = 0; e < lat.edge_count(); ++e) {
+      if (lat.edges[e][1] == v) in_sign.push_back(s[e]);  // sigma = +1 points tail -> head
+      if (lat.edges[e][0] == v) in_sign.push_back(-s[e]);
+    }
+    for (std::size_t a = 0; a < in_sign.size(); ++a)
+      for (std::size_t b = a + 1; b < in_sign.size(); ++b) E += J * in_sign[a] * in_sign[b];
+  }
+  return E;
+}
+
+double zeeman(const std::vector<double>& f, const std::vector<std::int8_t>& s) {
+  double E = 0.0;
+  for (std::size_t e = 0; e < s.size(); ++e) E -= f[e] * s[e];
+  return E;
+}
+
+TEST(Energy, FlipEnergyChangesMatchDirectSums) {
+  struct Case {
+    const char* name;
+    Lattice lat;
+    double cutoff;
+  };
+  // the cutoffs avoid distances that occur in the lattice, where rounding would decide
+  const std::vector<Case> cases = {{"square_open", make_square(4, "open"), 2.2},
+                                   {"square_periodic", make_square(5, "periodic"), 2.2},
+                                   {"square_periodic_big_cutoff", make_square(4, "periodic"), 3.3},
+                                   {"kagome_open", make_kagome(3, "open"), 2.1},
+                                   {"kagome_periodic", make_kagome(4, "periodic"), 2.1}};
+  for (const auto& c : cases) {
+    const SamplerGraph g = build_sampler_graph(c.lat);
+    const auto field = field_projection(c.lat, 0.4, 20.0);
+    const double D = 0.8, J = 1.3;
+    const PairCouplings pairs = dipolar_couplings(c.lat, c.cutoff, D);
+    for (int model : {kDipolarModel, kPairModel, kVertexModel, kChargeModel}) {
+      SamplerConfig cfg;
+      cfg.thermal = true;
+      cfg.energy.model = model;
+      cfg.energy.pair_coupling = J;
+      auto energy = [&](const std::vector<std::int8_t>& s) {
+        if (model == kDipolarModel)
+          return dipolar_reference(c.lat, c.cutoff, D, s) + zeeman(field, s);
+        if (model == kPairModel) return pair_reference(c.lat, J, s) + zeeman(field, s);
+        return configuration_energy(g, cfg.energy, field, s);
+      };
+      core::RandomStream rs(17, static_cast<std::uint32_t>(model), 0);
+      std::vector<std::int8_t> s(g.n1);
+      for (auto& x : s) x = rs.uniform() < 0.5 ? 1 : -1;
+      auto k = make_chain_kernel<Kokkos::HostSpace>(g, cfg, field, 1, s, pairs);
+      auto spins = [&]() {
+        return std::vector<std::int8_t>(k.spins.data(), k.spins.data() + g.n1);
+      };
+      const std::string what = std::string(c.name) + " model " + std::to_string(model);
+      EXPECT_NEAR(configuration_energy(g, cfg.energy, field, s, &pairs), energy(s), 1e-9) << what;
+      if (model == kDipolarModel) {
+        EXPECT_NEAR(k.pair_energy_of(0), energy(s) - zeeman(field, s), 1e-9);
+      }
+      double E = energy(s);
+      for (int t = 0; t < 60; ++t) {
+        const int e = static_cast<int>(rs.below(static_cast<std::uint32_t>(g.n1)));
+        const double dE = k.flip_with_delta(0, e);
+        const double E1 = energy(spins());
+        EXPECT_NEAR(dE, E1 - E, 1e-9 * (1.0 + std::fabs(E))) << what << " island " << e;
+        E = E1;
+      }
+      // loop flips: every face and winding, vertices listed along the loop
+      std::vector<OrientedLoop> loops = c.lat.faces;
+      loops.insert(loops.end(), c.lat.windings.begin(), c.lat.windings.end());
+      for (const auto& loop : loops) {
+        const int n = static_cast<int>(loop.edges.size());
+        for (int i = 0; i < n; ++i) {
+          const int e = loop.edges[i];
+          k.estack(0, i) = e;
+          k.vstack(0, i) = loop.orientation[i] > 0 ? c.lat.edges[e][0] : c.lat.edges[e][1];
+        }
+        const double dE = k.flip_loop_with_delta(0, 0, n);
+        const double E1 = energy(spins());
+        EXPECT_NEAR(dE, E1 - E, 1e-9 * (1.0 + std::fabs(E))) << what << " loop of " << n;
+        E = E1;
+      }
+    }
+  }
+}
+
+TEST(Energy, PairModelIsChargeModelPlusConstant) {
+  for (const Lattice& lat : {make_kagome(3, "open"), make_square(4, "periodic")}) {
+    const SamplerGraph g = build_sampler_graph(lat);
+    EnergyConstants pair, charge;
+    pair.model = kPairModel;
+    charge.model = kChargeModel;
+    pair.pair_coupling = charge.charge_energy = 0.7;
+    double shift = 0.0;  // (J / 2) sum_v ((deg_v mod 2) - deg_v)
+    for (int v = 0; v < g.n0; ++v) shift += 0.35 * ((g.degree[v] & 1) - g.degree[v]);
+    const std::vector<double> zero(g.n1, 0.0);
+    core::RandomStream rs(23, 0, 0);
+    for (int t = 0; t < 20; ++t) {
+      std::vector<std::int8_t> s(g.n1);
+      for (auto& x : s) x = rs.uniform() < 0.5 ? 1 : -1;
+      EXPECT_NEAR(configuration_energy(g, pair, zero, s),
+                  configuration_energy(g, charge, zero, s) + shift, 1e-12);
+      EXPECT_NEAR(configuration_energy(g, pair, zero, s), pair_reference(lat, 0.7, s), 1e-12);
+    }
+  }
+}
+
+TEST(Energy, DipolarCouplingsAreSymmetricAndCutOff) {
+  const Lattice lat = make_square(6, "periodic");
+  const PairCouplings p = dipolar_couplings(lat, 1.2, 1.0);
+  ASSERT_EQ(p.offsets.size(), static_cast<std::size_t>(lat.edge_count()) + 1);
+  for (int i = 0; i < lat.edge_count(); ++i) {
+    // below r = 1.2 on the square lattice: 4 perpendicular islands at sqrt(1/2), 2 collinear
+    // and 2 parallel ones at 1
+    EXPECT_EQ(p.offsets[i + 1] - p.offsets[i], 8) << i;
+    for (int q = p.offsets[i]; q < p.offsets[i + 1]; ++q) {
+      const int j = p.neighbour[q];
+      bool back = false;
+      for (int t = p.offsets[j]; t < p.offsets[j + 1]; ++t)
+        back = back || (p.neighbour[t] == i && p.coupling[t] == p.coupling[q]);
+      EXPECT_TRUE(back);
+    }
+  }
+  EXPECT_THROW(dipolar_couplings(lat, 0.0, 1.0), std::invalid_argument);
+}
+
+TEST(Energy, DipolarThermalAveragesMatchExactBoltzmannSums) {
+  const Lattice lat = make_square(3, "open");  // 12 islands: 4096 states
+  const int n1 = lat.edge_count();
+  const double cutoff = 2.2, D = 0.5, h = 0.3;
+  const std::vector<double> temps = {1.0, 2.0};
+  const auto field = field_projection(lat, h, 30.0);
+  std::vector<double> E(1u << n1);
+  std::vector<std::int8_t> s(n1);
+  double emin = 1e300;
+  for (std::uint32_t m = 0; m < (1u << n1); ++m) {
+    for (int e = 0; e < n1; ++e) s[e] = (m >> e) & 1 ? 1 : -1;
+    E[m] = dipolar_reference(lat, cutoff, D, s) + zeeman(field, s);
+    emin = std::min(emin, E[m]);
+  }
+  const auto r = run_task({{"sample.ensemble", core::Value::of_string("thermal")},
+                           {"thermal.model", core::Value::of_string("dipolar")},
+                           {"thermal.dipolar_cutoff", core::Value::of_real(cutoff)},
+                           {"thermal.dipolar_strength", core::Value::of_real(D)},
+                           {"thermal.field", core::Value::of_real(h)},
+                           {"thermal.field_angle", core::Value::of_real(30.0)},
+                           {"temperatures", core::Value::of_real_list(temps)},
+                           {"sample.chains", core::Value::of_int(4)},
+                           {"sample.sweeps", core::Value::of_int(20000)},
+                           {"output.sq_points", core::Value::of_int(0)},
+                           {"output.states_every", core::Value::of_int(0)}},
+                          lat);
+  const auto& bt = dataset(r, "by_temperature");
+  for (std::size_t j = 0; j < temps.size(); ++j) {
+    const double beta = 1.0 / temps[j];
+    double Z = 0, e1 = 0, e2 = 0;
+    for (double x : E) {
+      const double w = std::exp(-beta * (x - emin));
+      Z += w;
+      e1 += w * x;
+      e2 += w * x * x;
+    }
+    e1 /= Z;
+    e2 /= Z;
+    const double exact_e = e1 / n1, exact_c = beta * beta * (e2 - e1 * e1) / n1;
+    const double* row = reinterpret_cast<const double*>(bt.bytes.data()) + 11 * j;
+    EXPECT_NEAR(row[1], exact_e, 4.5 * row[2] + 1e-9) << "T=" << temps[j];
+    EXPECT_NEAR(row[3], exact_c, 4.5 * row[4] + 0.03 * exact_c) << "T=" << temps[j];
+    RecordProperty("energy_T" + std::to_string(j),
+                   std::to_string(row[1]) + " exact " + std::to_string(exact_e));
+  }
 }
 
 struct ThermalCase {
