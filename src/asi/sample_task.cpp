@@ -1,5 +1,7 @@
 #include "asi/sample_task.hpp"
 
+#include "asi/incidence.hpp"
+
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <chrono>
@@ -20,11 +22,33 @@ namespace frost::asi {
 
 using core::Value;
 
+/// The type-I ground state of a square lattice (at each vertex the two horizontal arrows point
+/// in and the vertical ones out, alternating from vertex to vertex), when the lattice is square
+/// and the pattern closes (open, or periodic with even L); otherwise the canonical reference ice
+/// state. Its sector has alternating boundary charges, the neutral sector physicists expect.
+std::vector<std::int8_t> ground_or_reference_state(const Lattice& lattice) {
+  if (lattice.kind == "square" && lattice.boundary != "domain_wall") {
+    std::vector<std::int8_t> spins(lattice.edge_count());
+    for (int e = 0; e < lattice.edge_count(); ++e) {
+      const auto& tail = lattice.positions[lattice.edges[e][0]];
+      const long parity = (std::lround(tail[0]) + std::lround(tail[1])) % 2;
+      const bool horizontal = std::fabs(lattice.island_axis[e][0]) > 0.5;
+      spins[e] = static_cast<std::int8_t>((horizontal == (parity == 0)) ? -1 : 1);
+    }
+    if (is_ice_state(lattice, spins)) return spins;
+  }
+  return ice_reference_state(lattice);
+}
+
 void declare_sample_params(core::ParamRegistry& reg) {
   reg.add_choice("sample.ensemble", "uniform", {"uniform", "thermal"},
                  "uniform: all ice states of the start state's charge sector equally likely "
                  "(loop moves only); thermal: Boltzmann weights of the energy model at each "
                  "temperature");
+  reg.add_choice("sample.start", "ground_state", {"ground_state", "reference"},
+                 "first state of every chain, which fixes the charge sector loop moves sample: "
+                 "the type-I ground state on square lattices (charge-neutral boundary), else the "
+                 "canonical reference ice state");
   reg.add_choice("sample.move", "short_loop", {"short_loop", "long_loop", "basis"},
                  "loop move: directed worm closed at its first self-intersection, "
                  "Barkema-Newman long loop (uniform ensemble only), or flips of directed "
@@ -241,7 +265,9 @@ void run_sample_task(core::RunContext& ctx, const Lattice& lattice) {
   cfg.run = static_cast<std::uint32_t>(ctx.run_id);
   const auto field =
       field_projection(lattice, P.get_real("thermal.field"), P.get_real("thermal.field_angle"));
-  const auto init = ice_reference_state(lattice);
+  const auto init = P.get_string("sample.start") == "ground_state"
+                        ? ground_or_reference_state(lattice)
+                        : ice_reference_state(lattice);
   if (move == kLongLoop) {
     if (thermal) {
       throw std::invalid_argument(
