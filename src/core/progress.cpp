@@ -3,11 +3,22 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace frost::core {
 
+namespace {
+/// A terminal that shows an updating line. Under mpirun the launcher forwards output through a
+/// pseudo-terminal even when it ends in a log file, so launched ranks print plain lines.
+bool interactive_terminal() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_STEP_ID"})
+    if (std::getenv(var)) return false;
+  return ::isatty(STDOUT_FILENO);
+}
+}  // namespace
+
 Progress::Progress(bool active, long total_runs)
-    : active_(active), tty_(active && ::isatty(STDOUT_FILENO)), total_(total_runs) {}
+    : active_(active), tty_(active && interactive_terminal()), total_(total_runs) {}
 
 void Progress::print(const std::string& line, bool force) {
   if (!active_) return;
