@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake git pkg-config python3
-  libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libgtest-dev
+  libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libgtest-dev liblapack-dev libblas-dev
   libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev libtrilinos-teuchos-dev libtrilinos-belos-dev
   # Belos' CMake package needs the configs of the packages it was built with.
   libtrilinos-aztecoo-dev libtrilinos-xpetra-dev libtrilinos-thyra-dev libtrilinos-tpetra-dev
