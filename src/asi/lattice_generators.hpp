@@ -104,7 +104,8 @@ Lattice make_santa_fe(int L);
 /// fixed or terminal elements.
 /// An HDF5 file (recognised by its signature) holds datasets `positions` (n0 x 2) and `edges`
 /// (n1 x 2, tail and head ids), at the root, under `lattice/`, or under `runs/0/lattice/` (the
-/// first run of a frost output file); the same checks apply, reported as "FILE: edges row R: what is wrong".
+/// first run of a frost output file); the same checks apply, reported as "FILE: edges row R: what
+/// is wrong".
 Lattice read_custom_lattice(const std::string& path);
 
 /// Builds a lattice by name: kind in {"square", "kagome", "brickwork", "tetris", "shakti",

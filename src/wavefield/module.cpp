@@ -34,7 +34,6 @@ std::vector<T> to_host(const Kokkos::View<T*, Mem>& v) {
   return std::vector<T>(h.data(), h.data() + h.extent(0));
 }
 
-
 /// Everything a run accumulates; saved whole in checkpoints.
 struct History {
   long next_cycle = 0;
