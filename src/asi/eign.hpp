@@ -31,6 +31,16 @@
 // o_k (+1 tail -> head), logit = (1/len) sum_k (o_k X_{e_k} . rx + Y_{e_k} . ry) + rb. Since o_k
 // and X_{e_k} change sign together under re-orientation, the logit is invariant.
 //
+// Causal masks (edge-autoregressive samplers): with a sampling order rank(e) over the islands,
+// every operator keeps only the pairs (e, f) with rank(f) < rank(e) in the first layer and
+// rank(f) <= rank(e) in later layers, and the first layer drops its self term X W1 (the spin of
+// island e itself). By induction, output row e then depends only on the input rows of islands
+// earlier than e (the MADE / PixelCNN construction), provided the invariant inputs do not depend
+// on the state. The masked products are evaluated edge by edge through the two vertices of e
+// (L[e, f] = sum_v B[v, e] B[v, f] and the like), O(degree^2) per island; their adjoints keep
+// the mirrored pairs (rank(f) > rank(e), resp. >=). Re-orientation symmetry is unaffected: the
+// masks depend on the islands, not on their orientation.
+//
 // Everything is double precision (the gradient tests compare with finite differences).
 #pragma once
 
@@ -130,6 +140,12 @@ class Eign {
   Eign(const IncidenceCsr& b1, const EignConfig& config, std::uint64_t seed);
 
   const EignConfig& config() const { return config_; }
+
+  /// Makes the network causal over islands (see the file comment): rank[e] is island e's
+  /// position in the sampling order, a permutation of 0 .. n1-1 (std::invalid_argument
+  /// otherwise). Irreversible; parameters are kept.
+  void set_causal_order(const std::vector<int>& rank);
+  bool causal() const { return causal_; }
   const EignLayout& layout() const { return layout_; }
   int edge_count() const { return n1_; }
   int vertex_count() const { return n0_; }
@@ -183,6 +199,14 @@ class Eign {
   // B1 by vertex rows and B1^T by edge rows (values +-1).
   Kokkos::View<int*, MemorySpace> b_row_map_, b_entries_, t_row_map_, t_entries_;
   Kokkos::View<std::int8_t*, MemorySpace> b_values_, t_values_;
+  bool causal_ = false;
+  Kokkos::View<int*, MemorySpace> rank_;  ///< causal order; empty when not causal
+
+ public:  // below: implementation steps, public because CUDA's device lambdas need it
+  template <class ExecSpace>
+  void masked_products(const ExecSpace& exec, int layer, EignWorkspace<MemorySpace>& ws) const;
+  template <class ExecSpace>
+  void masked_adjoint(const ExecSpace& exec, int layer, EignWorkspace<MemorySpace>& ws) const;
 
   template <class ExecSpace>
   void vertex_sum(const ExecSpace& exec, const tensor_type& in, int in_width, bool in_signed,
@@ -233,6 +257,113 @@ Eign<MemorySpace>::Eign(const IncidenceCsr& b1, const EignConfig& config, std::u
       params,
       Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
           init.data(), init.size()));
+}
+
+template <class MemorySpace>
+void Eign<MemorySpace>::set_causal_order(const std::vector<int>& rank) {
+  if (static_cast<int>(rank.size()) != n1_) {
+    throw std::invalid_argument("eign: causal order needs one rank per island");
+  }
+  std::vector<char> seen(n1_, 0);
+  for (int r : rank) {
+    if (r < 0 || r >= n1_ || seen[r]) {
+      throw std::invalid_argument("eign: causal order must be a permutation of 0..n1-1");
+    }
+    seen[r] = 1;
+  }
+  rank_ = Kokkos::View<int*, MemorySpace>(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "frost::asi::eign_rank"), n1_);
+  Kokkos::deep_copy(
+      rank_, Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                 rank.data(), rank.size()));
+  causal_ = true;
+}
+
+// Masked operator products of layer `layer` into ws.px, qx, py, qy (see the file comment):
+// px = M_equ X, qx = M_equ_inv X, qy = M_inv_equ Y, py = M_inv Y.
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::masked_products(const ExecSpace& exec, int layer,
+                                        EignWorkspace<MemorySpace>& ws) const {
+  const int dx = layout_.layers[layer].dx, dy = layout_.layers[layer].dy;
+  const bool strict = layer == 0;
+  auto x = ws.x[layer], y = ws.y[layer];
+  auto px = ws.px[layer], qx = ws.qx[layer], py = ws.py[layer], qy = ws.qy[layer];
+  auto b_row = b_row_map_, b_ent = b_entries_, t_row = t_row_map_, t_ent = t_entries_;
+  auto b_val = b_values_, t_val = t_values_;
+  auto rank = rank_;
+  Kokkos::parallel_for(
+      "frost::asi::eign_masked_products",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
+                                                                                {ws.batch, n1_}),
+      KOKKOS_LAMBDA(const int s, const int e) {
+        double apx[kEignMaxWidth], aqx[kEignMaxWidth], apy[kEignMaxWidth], aqy[kEignMaxWidth];
+        for (int j = 0; j < dx; ++j) apx[j] = aqx[j] = 0.0;
+        for (int j = 0; j < dy; ++j) apy[j] = aqy[j] = 0.0;
+        const int re = rank(e);
+        for (int k = t_row(e); k < t_row(e + 1); ++k) {
+          const int v = t_ent(k);
+          const double be = t_val(k);
+          for (int m = b_row(v); m < b_row(v + 1); ++m) {
+            const int f = b_ent(m);
+            const int rf = rank(f);
+            if (strict ? rf >= re : rf > re) continue;
+            const double bf = b_val(m);
+            for (int j = 0; j < dx; ++j) {
+              const double xv = x(s, f, j);
+              apx[j] += be * bf * xv;
+              aqx[j] += bf * xv;
+            }
+            for (int j = 0; j < dy; ++j) {
+              const double yv = y(s, f, j);
+              aqy[j] += be * yv;
+              apy[j] += yv;
+            }
+          }
+        }
+        for (int j = 0; j < dx; ++j) {
+          px(s, e, j) = apx[j];
+          qx(s, e, j) = aqx[j];
+        }
+        for (int j = 0; j < dy; ++j) {
+          py(s, e, j) = apy[j];
+          qy(s, e, j) = aqy[j];
+        }
+      });
+}
+
+// Adjoint of masked_products, accumulated into ws.dx[layer], ws.dy[layer]:
+// dX += M_equ^T G2 + M_equ_inv^T G6, dY += M_inv^T G5 + M_inv_equ^T G3.
+template <class MemorySpace>
+template <class ExecSpace>
+void Eign<MemorySpace>::masked_adjoint(const ExecSpace& exec, int layer,
+                                       EignWorkspace<MemorySpace>& ws) const {
+  const int dx = layout_.layers[layer].dx, dy = layout_.layers[layer].dy;
+  const bool strict = layer == 0;
+  auto dxi = ws.dx[layer], dyi = ws.dy[layer];
+  auto g2 = ws.g2, g3 = ws.g3, g5 = ws.g5, g6 = ws.g6;
+  auto b_row = b_row_map_, b_ent = b_entries_, t_row = t_row_map_, t_ent = t_entries_;
+  auto b_val = b_values_, t_val = t_values_;
+  auto rank = rank_;
+  Kokkos::parallel_for(
+      "frost::asi::eign_masked_adjoint",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
+                                                                                {ws.batch, n1_}),
+      KOKKOS_LAMBDA(const int s, const int e) {
+        const int re = rank(e);
+        for (int k = t_row(e); k < t_row(e + 1); ++k) {
+          const int v = t_ent(k);
+          const double be = t_val(k);
+          for (int m = b_row(v); m < b_row(v + 1); ++m) {
+            const int f = b_ent(m);
+            const int rf = rank(f);
+            if (strict ? rf <= re : rf < re) continue;
+            const double bf = b_val(m);
+            for (int j = 0; j < dx; ++j) dxi(s, e, j) += be * (bf * g2(s, f, j) + g6(s, f, j));
+            for (int j = 0; j < dy; ++j) dyi(s, e, j) += bf * g3(s, f, j) + g5(s, f, j);
+          }
+        }
+      });
 }
 
 template <class MemorySpace>
@@ -374,12 +505,18 @@ void Eign<MemorySpace>::forward(const ExecSpace& exec, EignWorkspace<MemorySpace
   for (int l = 0; l < config_.layers; ++l) {
     const EignLayerLayout lay = layout_.layers[l];
     const int dx = lay.dx, dy = lay.dy;
-    // U = B1 X, then L_equ X = B1^T U and L_equ_inv X = |B1|^T U.
-    vertex_sum(exec, ws.x[l], dx, true, none, 0, true, ws.u, dx, batch);
-    edge_gather(exec, ws.u, dx, ws.px[l], ws.qx[l], false, batch);
-    // V = |B1| Y, then L_inv_equ Y = B1^T V and L_inv Y = |B1|^T V.
-    vertex_sum(exec, ws.y[l], dy, false, none, 0, false, ws.v, dy, batch);
-    edge_gather(exec, ws.v, dy, ws.qy[l], ws.py[l], false, batch);
+    if (causal_) {
+      masked_products(exec, l, ws);
+    } else {
+      // U = B1 X, then L_equ X = B1^T U and L_equ_inv X = |B1|^T U.
+      vertex_sum(exec, ws.x[l], dx, true, none, 0, true, ws.u, dx, batch);
+      edge_gather(exec, ws.u, dx, ws.px[l], ws.qx[l], false, batch);
+      // V = |B1| Y, then L_inv_equ Y = B1^T V and L_inv Y = |B1|^T V.
+      vertex_sum(exec, ws.y[l], dy, false, none, 0, false, ws.v, dy, batch);
+      edge_gather(exec, ws.v, dy, ws.qy[l], ws.py[l], false, batch);
+    }
+    // The first causal layer must not see an island's own spin.
+    const double self_x = causal_ && l == 0 ? 0.0 : 1.0;
     auto x = ws.x[l], y = ws.y[l], px = ws.px[l], qx = ws.qx[l], py = ws.py[l], qy = ws.qy[l];
     auto ahat = ws.ahat[l], chat = ws.chat[l];
     auto arms = ws.arms[l], cstd = ws.cstd[l];
@@ -395,7 +532,7 @@ void Eign<MemorySpace>::forward(const ExecSpace& exec, EignWorkspace<MemorySpace
             c[j] = p(lay.b + j);
           }
           for (int i = 0; i < dx; ++i) {
-            const double xi = x(s, e, i), pxi = px(s, e, i), qxi = qx(s, e, i);
+            const double xi = self_x * x(s, e, i), pxi = px(s, e, i), qxi = qx(s, e, i);
             for (int j = 0; j < d; ++j) {
               a[j] += xi * p(lay.w1 + i * d + j) + pxi * p(lay.w2 + i * d + j);
               c[j] += qxi * p(lay.w6 + i * d + j);
@@ -500,7 +637,8 @@ void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpac
           g(lay.b + j) += sb;
         });
     // Weight gradients of the six linear maps.
-    weight_gradient(exec, ws.x[l], dx, ws.da, lay.w1, batch);
+    const bool self_x = !(causal_ && l == 0);
+    if (self_x) weight_gradient(exec, ws.x[l], dx, ws.da, lay.w1, batch);
     weight_gradient(exec, ws.px[l], dx, ws.da, lay.w2, batch);
     weight_gradient(exec, ws.qy[l], dy, ws.da, lay.w3, batch);
     weight_gradient(exec, ws.y[l], dy, ws.dc, lay.w4, batch);
@@ -522,7 +660,7 @@ void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpac
               s2 += da(s, e, j) * p(lay.w2 + i * d + j);
               s6 += dc(s, e, j) * p(lay.w6 + i * d + j);
             }
-            dxi(s, e, i) = s1;
+            dxi(s, e, i) = self_x ? s1 : 0.0;
             g2(s, e, i) = s2;
             g6(s, e, i) = s6;
           }
@@ -542,10 +680,14 @@ void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpac
     //   dX += L_equ G2 + L_inv_equ G6 = B1^T (B1 G2 + |B1| G6)
     //   dY += L_inv G5 + L_equ_inv G3 = |B1|^T (|B1| G5 + B1 G3)
     // G2, G6 have width dx; G5, G3 width dy.
-    vertex_sum(exec, ws.g2, dx, true, ws.g6, dx, false, ws.u, dx, batch);
-    edge_gather(exec, ws.u, dx, dxi, none, true, batch);
-    vertex_sum(exec, ws.g5, dy, false, ws.g3, dy, true, ws.v, dy, batch);
-    edge_gather(exec, ws.v, dy, none, dyi, true, batch);
+    if (causal_) {
+      masked_adjoint(exec, l, ws);
+    } else {
+      vertex_sum(exec, ws.g2, dx, true, ws.g6, dx, false, ws.u, dx, batch);
+      edge_gather(exec, ws.u, dx, dxi, none, true, batch);
+      vertex_sum(exec, ws.g5, dy, false, ws.g3, dy, true, ws.v, dy, batch);
+      edge_gather(exec, ws.v, dy, none, dyi, true, batch);
+    }
   }
 }
 

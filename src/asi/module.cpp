@@ -211,6 +211,9 @@ void AsiModule::check(const core::ParamSet& p, const std::string& file) const {
   if (task == "count" && kind == "square" && p.get_string("count.method") != "enumeration" &&
       p.get_int("lattice.L") > 24)
     fail("lattice.L", "the transfer matrix counts square lattices up to L = 24");
+  if (task == "train" && p.get_string("train.mode") != "a" &&
+      p.get_string("train.energy") == "thermal" && p.get_string("thermal.model") == "dipolar")
+    fail("thermal.model", "train modes b and proposal support the vertex, charge and pair models");
   if (kind == "custom" && p.get_string("lattice.file").empty())
     fail("lattice.file", "kind custom needs a lattice file");
   if (task == "entropy") return;

@@ -144,6 +144,7 @@ class LoopAutoregressiveSampler {
   bool baseline_set_ = false;
   EignWorkspace<MemorySpace> ws_;
 
+ public:  // below: implementation steps, public because CUDA's device lambdas need it
   template <class ExecSpace>
   void fill_inputs(const ExecSpace& exec, const state_view& states,
                    const Kokkos::View<const int*, MemorySpace>& steps);
@@ -164,6 +165,27 @@ KOKKOS_INLINE_FUNCTION double log_sigmoid(double z) {
 }
 
 LoopSamplerNetConfig checked_sampler_config(const LoopSamplerNetConfig& config);
+
+/// One Adam step (Kingma & Ba) on flat parameters: m, v are the moment estimates, `step` the
+/// 1-based step count (for the bias corrections). Asynchronous on `exec`.
+template <class ExecSpace, class MemorySpace>
+void adam_step(const ExecSpace& exec, const Kokkos::View<double*, MemorySpace>& params,
+               const Kokkos::View<double*, MemorySpace>& grads,
+               const Kokkos::View<double*, MemorySpace>& m,
+               const Kokkos::View<double*, MemorySpace>& v, long step, double learning_rate,
+               double beta1, double beta2, double eps) {
+  const double c1 = 1.0 - std::pow(beta1, static_cast<double>(step));
+  const double c2 = 1.0 - std::pow(beta2, static_cast<double>(step));
+  const double lr = learning_rate, b1 = beta1, b2 = beta2;
+  Kokkos::parallel_for(
+      "frost::asi::adam",
+      Kokkos::RangePolicy<ExecSpace>(exec, 0, static_cast<int>(params.extent(0))),
+      KOKKOS_LAMBDA(const int k) {
+        m(k) = b1 * m(k) + (1.0 - b1) * grads(k);
+        v(k) = b2 * v(k) + (1.0 - b2) * grads(k) * grads(k);
+        params(k) -= lr * (m(k) / c1) / (Kokkos::Experimental::sqrt(v(k) / c2) + eps);
+      });
+}
 
 /// Per edge the smallest and largest index of a basis loop through it (n1 if none / -1).
 void edge_loop_range(const CycleBasis& basis, std::vector<int>& min_loop,
@@ -392,21 +414,9 @@ template <class MemorySpace>
 template <class ExecSpace>
 void LoopAutoregressiveSampler<MemorySpace>::adam_update(const ExecSpace& exec) {
   ++adam_step_;
-  auto p = net_.params;
-  auto g = net_.grads;
-  auto m = adam_m_;
-  auto v = adam_v_;
-  const double lr = config_.learning_rate, b1 = config_.adam_beta1, b2 = config_.adam_beta2;
-  const double eps = config_.adam_eps;
-  const double c1 = 1.0 - std::pow(b1, static_cast<double>(adam_step_));
-  const double c2 = 1.0 - std::pow(b2, static_cast<double>(adam_step_));
-  Kokkos::parallel_for(
-      "frost::asi::mpvan_adam", Kokkos::RangePolicy<ExecSpace>(exec, 0, net_.parameter_count()),
-      KOKKOS_LAMBDA(const int k) {
-        m(k) = b1 * m(k) + (1.0 - b1) * g(k);
-        v(k) = b2 * v(k) + (1.0 - b2) * g(k) * g(k);
-        p(k) -= lr * (m(k) / c1) / (Kokkos::Experimental::sqrt(v(k) / c2) + eps);
-      });
+  detail::adam_step(exec, net_.params, net_.grads, adam_m_, adam_v_, adam_step_,
+                    config_.learning_rate, config_.adam_beta1, config_.adam_beta2,
+                    config_.adam_eps);
 }
 
 template <class MemorySpace>

@@ -1,15 +1,27 @@
 #include "asi/train_task.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <stdexcept>
+#include <unordered_map>
 
 #include "asi/cycle_basis.hpp"
 #include "asi/enumerate.hpp"
+#include "asi/learned_proposal.hpp"
+#include "asi/loop_sampler.hpp"
+#include "asi/mode_b.hpp"
 #include "asi/neural_sampler.hpp"
+#include "asi/observables.hpp"
 
 namespace frost::asi {
 
 void declare_train_params(core::ParamRegistry& reg) {
+  reg.add_choice("train.mode", "a", {"a", "b", "proposal"},
+                 "sampler: a = over the basis loops (every sample an ice state), b = over the "
+                 "islands with an annealed ice penalty, proposal = Metropolis-Hastings with "
+                 "network loop proposals (exact for any weights)");
   reg.add_int("train.layers", 2, "EIGN layers K").min(1).max(16);
   reg.add_int("train.width", 8, "EIGN channels d per kind (equivariant, invariant)").min(1).max(64);
   reg.add_int("train.epochs", 100, "REINFORCE + Adam steps").min(1);
@@ -19,9 +31,321 @@ void declare_train_params(core::ParamRegistry& reg) {
   reg.add_int("train.enumerate_max", 1 << 16,
               "largest sector enumerated for the exact KL to uniform (states)")
       .min(0);
+  // Mode B.
+  reg.add_real("train.anneal.t_start", 1.0,
+               "mode b: temperature T at the first epoch (energy units)")
+      .min(1e-6);
+  reg.add_real("train.anneal.t_end", 0.1, "mode b: temperature T at the end of the annealing")
+      .min(1e-6);
+  reg.add_real("train.anneal.lambda_start", 0.5,
+               "mode b: weight lambda of the ice penalty ||B1 sigma||^2 at the first epoch")
+      .min(1e-9);
+  reg.add_real("train.anneal.lambda_end", 5.0, "mode b: lambda at the end of the annealing")
+      .min(1e-9);
+  reg.add_real("train.anneal.fraction", 0.8,
+               "mode b: fraction of the epochs over which T and lambda move geometrically")
+      .min(0)
+      .max(1);
+  reg.add_choice("train.energy", "none", {"none", "thermal"},
+                 "modes b and proposal: H = 0 (uniform over ice states) or the thermal.model "
+                 "energy (vertex, charge or pair) with the thermal.* constants");
+  // Learned proposals.
+  reg.add_real("train.proposal.temperature", 1.0,
+               "proposal with energy thermal: target exp(-H / T) (energy units)")
+      .min(1e-6);
+  reg.add_int("train.proposal.train_epochs", 0,
+              "proposal: training steps on the mean acceptance before sampling (0: random weights)")
+      .min(0);
+  reg.add_real("train.proposal.entropy_weight", 0.5,
+               "proposal training: weight of the proposal entropy next to the mean acceptance")
+      .min(0);
+  reg.add_int("train.proposal.chains", 16, "proposal: chains, one network pass over all per step")
+      .min(1);
+  reg.add_int("train.proposal.burn_in", 200, "proposal: steps per chain discarded").min(0);
+  reg.add_int("train.proposal.steps", 2000, "proposal: recorded steps per chain").min(2);
 }
 
+namespace {
+
+EnergyConstants thermal_constants(const core::ParamSet& p) {
+  EnergyConstants c;
+  c.model = parse_energy_model(p.get_string("thermal.model"));
+  c.charge_energy = p.get_real("thermal.charge_energy");
+  c.type_energy[0] = p.get_real("thermal.eps_I");
+  c.type_energy[1] = p.get_real("thermal.eps_II");
+  c.type_energy[2] = p.get_real("thermal.eps_III");
+  c.type_energy[3] = p.get_real("thermal.eps_IV");
+  c.pair_coupling = p.get_real("thermal.pair_coupling");
+  if (c.model == kDipolarModel) {
+    throw std::invalid_argument(
+        "train: thermal.model dipolar is not supported by modes b and proposal");
+  }
+  return c;
+}
+
+void run_mode_a(core::RunContext& ctx, const Lattice& lattice);
+
+/// Mode B: annealed REINFORCE; exact ice mass and KL to uniform over the ice states when they
+/// can be enumerated.
+void run_mode_b(core::RunContext& ctx, const Lattice& lattice) {
+  using Exec = Kokkos::DefaultExecutionSpace;
+  using Memory = Exec::memory_space;
+  const auto& p = ctx.params;
+  Exec exec;
+  EdgeSamplerConfig config;
+  config.network.layers = static_cast<int>(p.get_int("train.layers"));
+  config.network.width = static_cast<int>(p.get_int("train.width"));
+  config.learning_rate = p.get_real("train.learning_rate");
+  config.seed = ctx.seed;
+  config.with_energy = p.get_string("train.energy") == "thermal";
+  if (config.with_energy) config.energy = thermal_constants(p);
+  EdgeAutoregressiveSampler<Memory> sampler(lattice, config);
+  const int epochs = static_cast<int>(p.get_int("train.epochs"));
+  const int batch = static_cast<int>(p.get_int("train.batch"));
+  const int kl_every = static_cast<int>(p.get_int("train.kl_every"));
+  AnnealSchedule schedule;
+  schedule.t_start = p.get_real("train.anneal.t_start");
+  schedule.t_end = p.get_real("train.anneal.t_end");
+  schedule.lambda_start = p.get_real("train.anneal.lambda_start");
+  schedule.lambda_end = p.get_real("train.anneal.lambda_end");
+  schedule.epochs =
+      std::max(1, static_cast<int>(std::lround(p.get_real("train.anneal.fraction") * epochs)));
+
+  // All ice states (every sector: Mode B is not confined to one), when few enough.
+  std::vector<std::vector<std::int8_t>> ice;
+  if (build_cycle_basis(lattice).beta1 <= 30) {
+    try {
+      ice = all_ice_states(lattice, static_cast<std::uint64_t>(p.get_int("train.enumerate_max")));
+    } catch (const std::length_error&) {
+      ice.clear();
+    }
+  }
+  // q summed over the ice states, and KL of q conditioned on them to uniform over them.
+  auto exact_ice = [&](double& mass, double& kl) {
+    const std::vector<double> lq = sampler.log_q(exec, ice);
+    mass = 0.0;
+    for (double v : lq) mass += std::exp(v);
+    kl = 0.0;
+    const double log_n = std::log(static_cast<double>(ice.size()));
+    for (double v : lq) {
+      const double qc = std::exp(v) / mass;
+      if (qc > 0.0) kl += qc * (std::log(qc) + log_n);
+    }
+  };
+
+  constexpr int kColumns = 11;
+  std::vector<double> curve, violations;
+  double mass = std::nan(""), kl = std::nan("");
+  const auto t0 = std::chrono::steady_clock::now();
+  EdgeTrainStats stats;
+  double tail_violations = 0.0;
+  const int tail = std::max(1, epochs / 10);
+  for (int e = 0; e < epochs; ++e) {
+    stats = sampler.train_step(exec, batch, static_cast<std::uint32_t>(ctx.run_id) * 1000003u + e,
+                               schedule.temperature(e), schedule.penalty_weight(e));
+    double mass_now = std::nan(""), kl_now = std::nan("");
+    if (!ice.empty() && kl_every > 0 && ((e + 1) % kl_every == 0 || e + 1 == epochs)) {
+      exact_ice(mass_now, kl_now);
+      mass = mass_now;
+      kl = kl_now;
+    }
+    if (e >= epochs - tail) tail_violations += stats.violation_fraction / tail;
+    violations.push_back(stats.violation_fraction);
+    curve.insert(curve.end(), {double(e), stats.loss, stats.mean_log_q, stats.mean_energy,
+                               stats.mean_penalty, stats.violation_fraction, stats.temperature,
+                               stats.penalty_weight, stats.grad_norm, mass_now, kl_now});
+    ctx.progress.update(double(e + 1) / epochs, "training");
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto& res = ctx.result;
+  // Columns: epoch, loss, mean ln q, mean H, mean penalty, violation fraction, T, lambda,
+  // gradient norm, exact ice mass, exact KL to uniform on the ice states (NaN when not
+  // evaluated).
+  res.add_f64("train/curve", {static_cast<std::uint64_t>(epochs), kColumns}, curve);
+  res.add_f64("train/violation_fraction", {static_cast<std::uint64_t>(epochs)}, violations);
+  res.set("mode", core::Value::of_string("b"));
+  res.set("islands", core::Value::of_int(lattice.edge_count()));
+  res.set("epochs", core::Value::of_int(epochs));
+  res.set("loss", core::Value::of_real(stats.loss));
+  res.set("mean_log_q", core::Value::of_real(stats.mean_log_q));
+  res.set("violation_fraction", core::Value::of_real(tail_violations));
+  res.set("ice_mass", core::Value::of_real(mass));
+  res.set("kl_uniform_ice", core::Value::of_real(kl));
+  res.set("ice_states", core::Value::of_int(static_cast<long long>(ice.size())));
+  res.set("max_log_q_mismatch", core::Value::of_real(stats.max_log_q_mismatch));
+  res.set("epochs_per_second", core::Value::of_real(secs > 0 ? epochs / secs : 0.0));
+  // One network pass per free island per epoch serves the whole batch.
+  res.set(
+      "eign_sample_passes_per_second",
+      core::Value::of_real(secs > 0 ? double(epochs) * batch * lattice.edge_count() / secs : 0.0));
+}
+
+/// Learned proposals: optional training, then recorded chains with acceptance, ESS of the net
+/// moment and the vertex energy, and a uniformity test when the reachable set is enumerable.
+void run_proposal(core::RunContext& ctx, const Lattice& lattice) {
+  using Exec = Kokkos::DefaultExecutionSpace;
+  using Memory = Exec::memory_space;
+  const auto& p = ctx.params;
+  Exec exec;
+  const CycleBasis basis = build_cycle_basis(lattice);
+  const std::vector<std::int8_t> reference = ice_reference_state(lattice);
+  ProposalConfig config;
+  config.network.layers = static_cast<int>(p.get_int("train.layers"));
+  config.network.width = static_cast<int>(p.get_int("train.width"));
+  config.learning_rate = p.get_real("train.learning_rate");
+  config.entropy_weight = p.get_real("train.proposal.entropy_weight");
+  config.seed = ctx.seed;
+  if (p.get_string("train.energy") == "thermal") {
+    config.energy = thermal_constants(p);
+    config.beta = 1.0 / p.get_real("train.proposal.temperature");
+  }
+  LearnedProposalSampler<Memory> sampler(lattice, basis, config);
+  const int chains = static_cast<int>(p.get_int("train.proposal.chains"));
+  const int train_epochs = static_cast<int>(p.get_int("train.proposal.train_epochs"));
+  const std::uint32_t run = static_cast<std::uint32_t>(ctx.run_id);
+  auto& res = ctx.result;
+  const auto t_train = std::chrono::steady_clock::now();
+  if (train_epochs > 0) {
+    sampler.start(exec, reference, chains, run, static_cast<std::uint32_t>(chains));
+    std::vector<double> curve;
+    for (int e = 0; e < train_epochs; ++e) {
+      const ProposalTrainStats st = sampler.train_step(exec);
+      curve.insert(curve.end(), {double(e), st.mean_acceptance, st.mean_entropy, st.grad_norm});
+      ctx.progress.update(0.5 * (e + 1) / train_epochs, "training proposals");
+    }
+    // Columns: epoch, mean acceptance probability, mean proposal entropy (nats), gradient norm.
+    res.add_f64("train/curve", {static_cast<std::uint64_t>(train_epochs), 4}, curve);
+  }
+  const double train_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_train).count();
+
+  // The reachable set (closure under directed basis-loop reversals), when small enough.
+  const std::size_t limit = static_cast<std::size_t>(p.get_int("train.enumerate_max"));
+  const int n1 = lattice.edge_count();
+  std::unordered_map<std::uint64_t, double> visits;
+  {
+    std::deque<std::vector<std::int8_t>> queue = {reference};
+    visits[state_hash(reference.data(), n1)] = 0.0;
+    while (!queue.empty() && visits.size() <= limit) {
+      const std::vector<std::int8_t> s = queue.front();
+      queue.pop_front();
+      for (int i = 0; i < basis.loop_count(); ++i) {
+        if (loop_direction(basis, i, s) == 0) continue;
+        std::vector<std::int8_t> t = s;
+        flip_loop(basis, i, t);
+        if (visits.emplace(state_hash(t.data(), n1), 0.0).second) queue.push_back(t);
+      }
+    }
+    if (!queue.empty()) visits.clear();  // too large to enumerate
+  }
+
+  // Recorded chains; fresh streams (chains 0 .. chains-1), the weights now frozen.
+  const int burn_in = static_cast<int>(p.get_int("train.proposal.burn_in"));
+  const int steps = static_cast<int>(p.get_int("train.proposal.steps"));
+  sampler.start(exec, reference, chains, run);
+  const SamplerGraph graph = build_sampler_graph(lattice);
+  const EnergyConstants vertex_model;
+  const std::vector<double> no_field(n1, 0.0);
+  std::vector<double> mx, my, en;         // [step][chain]
+  std::vector<std::uint64_t> trajectory;  // state hashes, [step][chain]
+  std::vector<std::int8_t> s(n1);
+  double step_secs = 0.0;
+  auto timed_steps = [&](int count) {
+    const auto t = std::chrono::steady_clock::now();
+    sampler.step(exec, count);
+    exec.fence();
+    step_secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  timed_steps(burn_in);
+  const double burn_secs = step_secs;
+  step_secs = 0.0;
+  for (int k = 0; k < steps; ++k) {
+    timed_steps(1);
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sampler.states());
+    for (int c = 0; c < chains; ++c) {
+      double x = 0.0, y = 0.0;
+      for (int e = 0; e < n1; ++e) {
+        s[e] = host(c, e);
+        x += s[e] * lattice.island_axis[e][0];
+        y += s[e] * lattice.island_axis[e][1];
+      }
+      mx.push_back(x / n1);
+      my.push_back(y / n1);
+      en.push_back(configuration_energy(graph, vertex_model, no_field, s) / n1);
+      if (!visits.empty()) trajectory.push_back(state_hash(s.data(), n1));
+    }
+    ctx.progress.update(0.5 + 0.5 * (k + 1) / steps, "sampling");
+  }
+  auto proposed = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sampler.proposed());
+  auto accepted = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sampler.accepted());
+  std::vector<double> acceptance(chains);
+  double total_proposed = 0.0, total_accepted = 0.0;
+  for (int c = 0; c < chains; ++c) {
+    acceptance[c] = proposed(c) ? double(accepted(c)) / double(proposed(c)) : 0.0;
+    total_proposed += double(proposed(c));
+    total_accepted += double(accepted(c));
+  }
+  const SeriesStats smx = series_stats(mx, steps, chains);
+  const SeriesStats smy = series_stats(my, steps, chains);
+  const SeriesStats sen = series_stats(en, steps, chains);
+  const double ess = std::min({smx.ess, smy.ess, sen.ess});
+  res.add_f64("proposal/acceptance", {static_cast<std::uint64_t>(chains)}, acceptance);
+  // Per observable (m_x, m_y, vertex energy per island): tau_int in steps, ESS.
+  res.add_f64("proposal/tau_ess", {3, 2},
+              {smx.tau_int, smx.ess, smy.tau_int, smy.ess, sen.tau_int, sen.ess});
+  res.set("mode", core::Value::of_string("proposal"));
+  res.set("loops", core::Value::of_int(basis.beta1));
+  res.set("trained_epochs", core::Value::of_int(train_epochs));
+  res.set("training_seconds", core::Value::of_real(train_secs));
+  res.set("acceptance_rate",
+          core::Value::of_real(total_proposed > 0 ? total_accepted / total_proposed : 0.0));
+  res.set("ess", core::Value::of_real(ess));
+  res.set("ess_per_second", core::Value::of_real(step_secs > 0 ? ess / step_secs : 0.0));
+  res.set("steps_per_second",
+          core::Value::of_real(step_secs > 0 ? double(steps) * chains / step_secs : 0.0));
+  res.set("burn_in_seconds", core::Value::of_real(burn_secs));
+  res.set("max_tau_int", core::Value::of_real(std::max({smx.tau_int, smy.tau_int, sen.tau_int})));
+  if (!visits.empty()) {
+    // Consecutive states are correlated; counting every ceil(2 tau)-th step keeps the
+    // chi-square test's independence assumption roughly true.
+    const int thin = std::max(
+        1, static_cast<int>(std::ceil(2.0 * std::max({smx.tau_int, smy.tau_int, sen.tau_int}))));
+    for (int k = 0; k < steps; k += thin) {
+      for (int c = 0; c < chains; ++c) {
+        auto it = visits.find(trajectory[static_cast<std::size_t>(k) * chains + c]);
+        if (it == visits.end()) throw std::logic_error("proposal chain left the reachable set");
+        it->second += 1.0;
+      }
+    }
+    res.set("uniformity_thin", core::Value::of_int(thin));
+    std::vector<double> counts;
+    double visited = 0.0;
+    for (const auto& [h, n] : visits) {
+      counts.push_back(n);
+      visited += n > 0 ? 1.0 : 0.0;
+    }
+    const UniformityTest u = uniformity_test(counts);
+    res.set("reachable_states", core::Value::of_int(static_cast<long long>(counts.size())));
+    res.set("coverage", core::Value::of_real(visited / counts.size()));
+    res.set("kl_empirical_uniform", core::Value::of_real(u.kl));
+    res.set("chi2_per_dof", core::Value::of_real(u.dof > 0 ? u.chi2 / u.dof : 0.0));
+    res.set("chi2_p_value", core::Value::of_real(u.p_value));
+  }
+}
+
+}  // namespace
+
 void run_train_task(core::RunContext& ctx, const Lattice& lattice) {
+  const std::string mode = ctx.params.get_string("train.mode");
+  if (mode == "b") return run_mode_b(ctx, lattice);
+  if (mode == "proposal") return run_proposal(ctx, lattice);
+  run_mode_a(ctx, lattice);
+}
+
+namespace {
+
+/// Mode A: REINFORCE towards uniform over the reachable states, exact KL when enumerable.
+void run_mode_a(core::RunContext& ctx, const Lattice& lattice) {
   using Exec = Kokkos::DefaultExecutionSpace;
   using Memory = Exec::memory_space;
   const auto& p = ctx.params;
@@ -80,5 +404,7 @@ void run_train_task(core::RunContext& ctx, const Lattice& lattice) {
   res.set("eign_sample_passes_per_second",
           core::Value::of_real(secs > 0 ? double(epochs) * batch * basis.beta1 / secs : 0.0));
 }
+
+}  // namespace
 
 }  // namespace frost::asi
