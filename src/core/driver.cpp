@@ -178,43 +178,59 @@ int run_deck(const Runtime& rt, const std::vector<const Module*>& modules, const
     std::printf("[frost] resuming %s: %zu of %zu run(s) already done\n", dir.string().c_str(),
                 done.size(), runs.size());
 
-  // 4. Ranks take runs from the shared queue.
+  // 4. Runs a module shares over all ranks go first, in order, on every rank; the others are
+  // taken by ranks from the shared queue.
+  std::vector<int> shared, queued;
+  for (int id : pending) (module->shares_ranks(runs[id].params) ? shared : queued).push_back(id);
   Progress progress(root && !opt.quiet, static_cast<long>(pending.size()));
   std::vector<RunResult> mine;
-  {
-    WorkQueue queue(rt.comm(), static_cast<long>(pending.size()));
-    for (long item; (item = queue.next()) >= 0;) {
-      const RunSpec& spec = runs[pending[item]];
-      RunResult res;
-      res.id = spec.id;
-      res.rank = rt.rank();
-      res.params = spec.overrides;
-      res.resolved_deck = spec.params.to_yaml();
-      Checkpointer ck((ckdir / ("run-" + std::to_string(spec.id) + ".state")).string(),
-                      static_cast<long>(spec.params.get_int("checkpoint.every_steps")),
-                      spec.params.get_real("checkpoint.every_seconds"));
-      progress.start_run(spec.id, item + 1);
-      auto t0 = std::chrono::steady_clock::now();
-      try {
-        RunContext ctx{
-            spec.params, spec.id, static_cast<std::uint64_t>(spec.params.get_int("seed")),
-            res,         ck,      progress};
-        module->run(ctx);
-      } catch (const std::exception& e) {
-        res.ok = false;
-        res.error = e.what();
-        res.results.clear();
-        res.datasets.clear();
-        res.artifacts.clear();
-        std::fprintf(stderr, "frost: error: rank %d, run %d: %s\n", rt.rank(), spec.id, e.what());
-      }
-      res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      progress.finish_run(res.ok);
-      auto bytes = serialize(res);
-      write_file_atomic((ckdir / ("run-" + std::to_string(spec.id) + ".done")).string(),
-                        std::string(bytes.begin(), bytes.end()));
-      mine.push_back(std::move(res));
+  auto run_one = [&](const RunSpec& spec, long ordinal, MPI_Comm comm) {
+    int comm_rank = 0;
+    MPI_Comm_rank(comm, &comm_rank);
+    RunResult res;
+    res.id = spec.id;
+    res.rank = rt.rank();
+    res.params = spec.overrides;
+    res.resolved_deck = spec.params.to_yaml();
+    Checkpointer ck((ckdir / ("run-" + std::to_string(spec.id) + ".state")).string(),
+                    static_cast<long>(spec.params.get_int("checkpoint.every_steps")),
+                    spec.params.get_real("checkpoint.every_seconds"));
+    progress.start_run(spec.id, ordinal);
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+      RunContext ctx{spec.params, spec.id, static_cast<std::uint64_t>(spec.params.get_int("seed")),
+                     res,         ck,      progress,
+                     comm};
+      module->run(ctx);
+    } catch (const std::exception& e) {
+      res.ok = false;
+      res.error = e.what();
+      std::fprintf(stderr, "frost: error: rank %d, run %d: %s\n", rt.rank(), spec.id, e.what());
     }
+    // A shared run fails when it failed on any of its ranks.
+    int ok = res.ok, all_ok = ok;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (!all_ok) {
+      res.ok = false;
+      if (res.error.empty()) res.error = "failed on another rank of the run";
+      res.results.clear();
+      res.datasets.clear();
+      res.artifacts.clear();
+    }
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    progress.finish_run(res.ok);
+    if (comm_rank != 0) return;
+    auto bytes = serialize(res);
+    write_file_atomic((ckdir / ("run-" + std::to_string(spec.id) + ".done")).string(),
+                      std::string(bytes.begin(), bytes.end()));
+    mine.push_back(std::move(res));
+  };
+  for (std::size_t k = 0; k < shared.size(); ++k)
+    run_one(runs[shared[k]], static_cast<long>(k) + 1, rt.comm());
+  {
+    WorkQueue queue(rt.comm(), static_cast<long>(queued.size()));
+    for (long item; (item = queue.next()) >= 0;)
+      run_one(runs[queued[item]], static_cast<long>(shared.size()) + item + 1, MPI_COMM_SELF);
   }
   progress.close();
 

@@ -2,6 +2,8 @@
 // point that receives a RunContext.
 #pragma once
 
+#include <mpi.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,6 +23,11 @@ struct RunContext {
   RunResult& result;       ///< where the run puts its scalars, datasets and pictures
   Checkpointer& checkpoint;
   Progress& progress;
+  /// The ranks that carry this run together. MPI_COMM_SELF for a run the work queue gave to one
+  /// rank; all ranks for a run whose module asked for them (Module::shares_ranks). With more
+  /// than one rank, every rank restores the same checkpoint, only rank 0 of `comm` should save
+  /// one, and only rank 0's result is kept.
+  MPI_Comm comm = MPI_COMM_SELF;
 };
 
 /// A computation module (asi, recurrence, relax, wavefield).
@@ -35,6 +42,11 @@ class Module {
   virtual void declare(ParamRegistry& reg) const = 0;
   /// Checks that go beyond single keys (combinations, files). Throws InputError naming `file`.
   virtual void check(const ParamSet& /*params*/, const std::string& /*file*/) const {}
+  /// True when every rank should carry this run together (RunContext::comm spans all ranks)
+  /// instead of the work queue handing it to one rank: for a single run too large for one rank.
+  /// Such runs go first, one after another in sweep order, on all ranks; the module splits the
+  /// work and must call the same collectives on every rank.
+  virtual bool shares_ranks(const ParamSet& /*params*/) const { return false; }
   /// Runs one sweep point. Throws on failure; the core records the failure and goes on.
   virtual void run(RunContext& ctx) const = 0;
   /// A short table of all runs' results, printed by rank 0 at the end.

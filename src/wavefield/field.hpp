@@ -97,6 +97,9 @@ struct WaveSources : SourceViews<Real, MemorySpace> {
     }
   }
 
+  /// New wave numbers k_j (a controller rescaled them); the node count stays.
+  void set_wavenumbers(const std::vector<double>& k) { copy_in(wavenumber, k); }
+
   /// Reduces phi_j - w_j t to [-pi, pi] in double for every source.
   void set_time(double t) {
     std::vector<double> reduced(n);
@@ -316,6 +319,21 @@ double rms(const ExecSpace& exec, const Kokkos::View<double*, MemorySpace>& v) {
       "frost::wavefield::rms", Kokkos::RangePolicy<ExecSpace>(exec, 0, n),
       KOKKOS_LAMBDA(const int i, double& acc) { acc += v(i) * v(i); }, sum);
   return n > 0 ? std::sqrt(sum / n) : 0.0;
+}
+
+/// Mean of |psi_i| = sqrt(re_i^2 + im_i^2) over [0, n).
+template <class ExecSpace, class MemorySpace>
+double mean_modulus(const ExecSpace& exec, const Kokkos::View<double*, MemorySpace>& re,
+                    const Kokkos::View<double*, MemorySpace>& im) {
+  double sum = 0.0;
+  const int n = static_cast<int>(re.extent(0));
+  Kokkos::parallel_reduce(
+      "frost::wavefield::mean_modulus", Kokkos::RangePolicy<ExecSpace>(exec, 0, n),
+      KOKKOS_LAMBDA(const int i, double& acc) {
+        acc += Kokkos::Experimental::sqrt(re(i) * re(i) + im(i) * im(i));
+      },
+      sum);
+  return n > 0 ? sum / n : 0.0;
 }
 
 /// Direct double-precision sum with std::sin/std::cos (tests, and the reference of the bench):

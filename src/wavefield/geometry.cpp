@@ -88,7 +88,10 @@ HelixShape GeometrySchedule::requested(long cycle) const {
 }
 
 bool GeometrySchedule::needs_regeneration(long cycle, const HelixShape& current) const {
-  const HelixShape want = requested(cycle);
+  return needs_regeneration(requested(cycle), current);
+}
+
+bool GeometrySchedule::needs_regeneration(const HelixShape& want, const HelixShape& current) const {
   const double dw = std::abs(want.windings - current.windings);
   const double dtau = std::abs(want.twist - current.twist);
   if (lazy_) return dw > windings_threshold_ || dtau > twist_threshold_;

@@ -44,6 +44,10 @@ class GeometrySchedule {
   HelixShape requested(long cycle) const;
   /// True when the nodes must be (re)made for `cycle`, given the shape the current nodes have.
   bool needs_regeneration(long cycle, const HelixShape& current) const;
+  /// True when nodes of shape `current` must be remade to get shape `want`: w or tau moved more
+  /// than their thresholds (lazy), or at all (not lazy). Also used for a controller's requests.
+  bool needs_regeneration(const HelixShape& want, const HelixShape& current) const;
+  bool lazy() const { return lazy_; }
 
  private:
   HelixShape base_;
