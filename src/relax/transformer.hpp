@@ -224,7 +224,7 @@ class TransformerField : public Field<Mem> {
     ln_vjp(exec, gu, n2_, s2_, g2_, Out);
   }
 
- private:
+  // Implementation steps below are public because CUDA's device lambdas need it.
   template <class Mat>
   static KOKKOS_INLINE_FUNCTION double skew_of(const Mat& Z, int r, int j) {
     // (S z)_{2i} = z_{2i+1}, (S z)_{2i+1} = -z_{2i}.

@@ -79,14 +79,20 @@ TEST(RandomStream, UniformMomentsAndBelowRange) {
 
 // The same draws come out of a device kernel as from host code: the stream is a pure function of
 // its ids and counter.
-TEST(RandomStream, KernelMatchesHost) {
-  const int chains = 16, draws = 10;
+// A free function: CUDA device lambdas cannot live in a test body (a private member function).
+Kokkos::View<std::uint32_t**> kernel_draws(int chains, int draws) {
   Kokkos::View<std::uint32_t**> out("frost::test::rng", chains, draws);
   Kokkos::parallel_for(
       "frost::test::rng_draws", Kokkos::RangePolicy<>(0, chains), KOKKOS_LAMBDA(int c) {
         RandomStream s(99, 5, static_cast<std::uint32_t>(c));
         for (int d = 0; d < draws; ++d) out(c, d) = s.next_u32();
       });
+  return out;
+}
+
+TEST(RandomStream, KernelMatchesHost) {
+  const int chains = 16, draws = 10;
+  const auto out = kernel_draws(chains, draws);
   auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
   for (int c = 0; c < chains; ++c) {
     RandomStream s(99, 5, static_cast<std::uint32_t>(c));
