@@ -6,18 +6,34 @@
 //    the method executes; the floor is the sequential loop's flops over the best GFLOP/s seen for
 //    an n x n matrix product here, and the memory floor is reading A and b and writing h at the
 //    copy bandwidth (the larger of the two is printed).
-// Every result is checked against the double-precision sequential loop (max_rel_error).
+//  * TEN layer (ten_layer.hpp): forward + backward of one layer over a batch, the sequence run
+//    in pieces chained through the final state with the gradient cut between pieces (the seed's
+//    training loop): a small shape (B 8, T 256 in pieces of 64, D 128, K 32; f32 and f64) and
+//    the seed's shape (B 8, T 1024 in pieces of 64, D 1024, K 128; f32), each with and without
+//    resonance coupling. tokens/s = B T / seconds per batch; GFLOP/s counts the GEMM flops; the
+//    time is split into the recurrence regions, the projection and coupling regions (GEMMs with
+//    their bias broadcasts and sums) and the rest, from one extra run fenced at every region
+//    boundary.
+// Every result is checked against the double-precision sequential loop (max_rel_error); the TEN
+// layer's first piece against double-precision nested loops.
 // Usage: bench_recurrence [max seconds per case, default 2] [max dense T, default 4096]
+//                         [TEN shapes: 0 none, 1 small, 2 small and seed (default)]
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "core/floors.hpp"
 #include "core/provenance.hpp"
-#include "recurrence/bandwidth.hpp"
 #include "recurrence/problem.hpp"
+#include "recurrence/ten_layer.hpp"
 
 using namespace frost::recurrence;
 
@@ -52,13 +68,22 @@ void row(const char* kind, const std::string& method, const char* prec, int T, i
   std::printf("%-10s %-18s %4s %5d %4d %3d %11.3e %8.2f %8.2f %11.3e %7.1f%% %9.1e\n", kind,
               method.c_str(), prec, T, nk, B, sec, gbs, gflops, floor_s, 100.0 * floor_s / sec,
               err);
+  // harness row: achieved bytes/s against the floor expressed as the same bytes over floor_s
+  const double bytes = gbs * 1e9 * sec;
+  const std::string kernel = std::string(kind) + " " + method + " " + prec,
+                    size = "T=" + std::to_string(T) + " n|K=" + std::to_string(nk) +
+                           " B=" + std::to_string(B);
+  frost::core::print_row(kernel.c_str(), size.c_str(), sec, bytes / sec, "B/s", bytes / floor_s,
+                         "bandwidth|gemm");
 }
 
 template <class S>
 void bench_eigen(double budget, const char* prec) {
   using V = EigenViews<S, Mem>;
-  const int B = 8, K = 128, T = 4096;
   const Exec exec;
+  // the GPU shape is B = 32; a host core gets a quarter of it
+  const int B = Kokkos::SpaceAccessibility<Kokkos::HostSpace, Mem>::accessible ? 8 : 32, K = 128,
+            T = 4096;
   const EigenProblem p = make_eigen_problem(B, T, K, 0.9, 0.999, 1, 0);
   std::vector<cplx> ref, refT;
   eigen_reference_forward(p, ref, refT);
@@ -70,7 +95,8 @@ void bench_eigen(double budget, const char* prec) {
   upload(c0, p.c0);
   upload(beta, p.beta);
   const double bytes = 2.0 * 2.0 * sizeof(S) * B * T * K;
-  const double bw = copy_bandwidth<Exec, S>(exec, static_cast<std::size_t>(B) * T * K * 2);
+  const double bw =
+      frost::core::copy_bandwidth(exec, sizeof(S) * static_cast<std::size_t>(B) * T * K * 2);
   const EigenPlan autoplan = resolve_eigen_plan(EigenMethod::kAuto, 0, B, T, K, exec.concurrency());
   const EigenPlan plans[] = {{EigenMethod::kSequential, 1},
                              {EigenMethod::kChunked, 64},
@@ -128,7 +154,8 @@ void bench_dense(double budget, int max_T) {
       upload(b, p.b);
       upload(h0, p.h0);
       const double bytes = 8.0 * B * T * (double(n) * n + 2.0 * n);
-      const double bw = copy_bandwidth<Exec, double>(exec, static_cast<std::size_t>(B) * T * n * n);
+      const double bw = frost::core::copy_bandwidth(
+          exec, sizeof(double) * static_cast<std::size_t>(B) * T * n * n);
       const double floor_s =
           std::max(bytes / bw, dense_flops(DenseMethod::kSequential, 0, B, T, n) / rate);
       for (DenseMethod m :
@@ -148,6 +175,194 @@ void bench_dense(double budget, int max_T) {
   }
 }
 
+/// Seconds inside each of the TEN layer's profiling regions, fenced on entry and exit so that
+/// asynchronous backends are charged to the region that queued the work.
+struct RegionClock {
+  static std::map<std::string, double>& totals() {
+    static std::map<std::string, double> t;
+    return t;
+  }
+  static std::vector<std::pair<std::string, double>>& open() {
+    static std::vector<std::pair<std::string, double>> o;
+    return o;
+  }
+  static void push(const char* name) {
+    Kokkos::fence();
+    open().emplace_back(name, now());
+  }
+  static void pop() {
+    Kokkos::fence();
+    const auto entry = open().back();
+    open().pop_back();
+    totals()[entry.first] += now() - entry.second;
+  }
+};
+
+struct TenShape {
+  int B, T, piece, D, K;
+};
+
+/// Uniform in [lo, hi) (splitmix64): inputs that do not depend on the standard library.
+struct Uniform {
+  std::uint64_t s;
+  double operator()(double lo, double hi) {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return lo + (hi - lo) * static_cast<double>(z >> 11) * 0x1.0p-53;
+  }
+};
+
+/// A layer's parameters on the host (row-major, complex entries interleaved as in ten_layer.hpp).
+struct TenHost {
+  int D, K;
+  std::vector<double> w_in, b_in, theta, omega, w_out, b_out;
+  std::vector<cplx> resonance;
+};
+
+/// y of one piece from a zero initial state by nested loops in double precision.
+std::vector<double> ten_reference_piece(const TenHost& h, const std::vector<double>& x, int B,
+                                        int T) {
+  const int D = h.D, K = h.K;
+  std::vector<double> y(std::size_t(B) * T * D);
+  std::vector<cplx> a(K), c(K), cc(K);
+  for (int k = 0; k < K; ++k) a[k] = std::polar(1.0 / (1.0 + std::exp(-h.theta[k])), h.omega[k]);
+  for (int b = 0; b < B; ++b) {
+    std::fill(c.begin(), c.end(), cplx(0));
+    for (int t = 0; t < T; ++t) {
+      const double* xt = &x[(std::size_t(b) * T + t) * D];
+      for (int k = 0; k < K; ++k) {
+        cplx beta(h.b_in[2 * k], h.b_in[2 * k + 1]);
+        for (int d = 0; d < D; ++d)
+          beta += cplx(xt[d] * h.w_in[(std::size_t(d) * 2 * K) + 2 * k],
+                       xt[d] * h.w_in[(std::size_t(d) * 2 * K) + 2 * k + 1]);
+        c[k] = a[k] * c[k] + beta;
+      }
+      for (int k = 0; k < K; ++k) {
+        cc[k] = c[k];
+        for (std::size_t j = 0; j < (h.resonance.empty() ? 0u : std::size_t(K)); ++j)
+          cc[k] += h.resonance[std::size_t(k) * K + j] * c[j];
+      }
+      for (int d = 0; d < D; ++d) {
+        double s = h.b_out[d];
+        for (int k = 0; k < K; ++k)
+          s += cc[k].real() * h.w_out[std::size_t(2 * k) * D + d] +
+               cc[k].imag() * h.w_out[std::size_t(2 * k + 1) * D + d];
+        y[(std::size_t(b) * T + t) * D + d] = s;
+      }
+    }
+  }
+  return y;
+}
+
+/// One TEN layer, forward and backward over a batch of B sequences of length T run in pieces.
+template <class S>
+void bench_ten(double budget, const char* prec, const TenShape& sh, bool coupled) {
+  using V = TenViews<S, Mem>;
+  using E = EigenViews<S, Mem>;
+  const Exec exec;
+  const int B = sh.B, D = sh.D, K = sh.K, L = sh.piece, pieces = sh.T / sh.piece;
+  Uniform r{static_cast<std::uint64_t>(D) * 131 + K};
+  TenHost h{D, K, {}, {}, {}, {}, {}, {}, {}};
+  auto fill = [&](std::vector<double>& v, std::size_t n, double lo, double hi) {
+    v.resize(n);
+    for (double& e : v) e = r(lo, hi);
+  };
+  // Weights of unit-variance-preserving scale, magnitudes 0.73 .. 0.98.
+  fill(h.w_in, std::size_t(D) * 2 * K, -1.7 / std::sqrt(D), 1.7 / std::sqrt(D));
+  fill(h.b_in, 2 * K, -0.1, 0.1);
+  fill(h.theta, K, 1.0, 4.0);
+  fill(h.omega, K, 0.0, 3.14159);
+  fill(h.w_out, std::size_t(2) * K * D, -1.7 / std::sqrt(2 * K), 1.7 / std::sqrt(2 * K));
+  fill(h.b_out, D, -0.1, 0.1);
+  if (coupled) {
+    h.resonance.resize(std::size_t(K) * K);
+    for (cplx& z : h.resonance) z = cplx(r(-0.5, 0.5), r(-0.5, 0.5)) / std::sqrt(double(K));
+  }
+  TenLayerParams<S, Mem> params(exec, D, K, coupled), grads(exec, D, K, coupled);
+  upload(params.w_in, h.w_in);
+  upload(params.b_in, h.b_in);
+  upload(params.theta, h.theta);
+  upload(params.omega, h.omega);
+  if (coupled) upload(params.resonance, h.resonance);
+  upload(params.w_out, h.w_out);
+  upload(params.b_out, h.b_out);
+  std::vector<typename V::Seq> x, gy;
+  std::vector<double> x0;
+  for (int p = 0; p < pieces; ++p) {
+    std::vector<double> xs, gs;
+    fill(xs, std::size_t(B) * L * D, -1.0, 1.0);
+    fill(gs, std::size_t(B) * L * D, -1.0, 1.0);
+    x.emplace_back("x", B, L, D);
+    gy.emplace_back("gy", B, L, D);
+    upload(x.back(), xs);
+    upload(gy.back(), gs);
+    if (p == 0) x0 = xs;
+  }
+  typename V::Seq y("y", B, L, D), gx("gx", B, L, D);
+  typename E::State s0("s0", B, K), s1("s1", B, K), gc0("gc0", B, K), none("none", 0, 0);
+  TenLayerTape<S, Mem> tape;
+  const EigenPlan plan{EigenMethod::kAuto, 0};
+
+  // First piece alone, forward only, against the nested loops.
+  Kokkos::deep_copy(s0, typename E::complex_type(0));
+  ten_forward(exec, plan, params, x[0], s0, y, s1, tape);
+  exec.fence();
+  const double err = max_rel_error(download_real(y), ten_reference_piece(h, x0, B, L));
+
+  auto batch = [&] {
+    Kokkos::deep_copy(exec, s0, typename E::complex_type(0));
+    for (int p = 0; p < pieces; ++p) {
+      const auto& c0 = p % 2 == 0 ? s0 : s1;
+      const auto& cT = p % 2 == 0 ? s1 : s0;
+      ten_forward(exec, plan, params, x[p], c0, y, cT, tape);
+      ten_backward(exec, plan, params, x[p], c0, tape, gy[p], none, gx, gc0, grads);
+    }
+  };
+  // The seed's shape takes seconds per batch here: its warm-up is one piece, not a whole batch.
+  const bool heavy = 2.0 * B * sh.T * double(D) * 2 * K > 1e9;
+  double sec;
+  if (heavy) {
+    ten_forward(exec, plan, params, x[0], s0, y, s1, tape);
+    ten_backward(exec, plan, params, x[0], s0, tape, gy[0], none, gx, gc0, grads);
+    exec.fence();
+    const double t0 = now();
+    batch();
+    exec.fence();
+    sec = now() - t0;
+  } else {
+    sec = time_call(budget, batch);
+  }
+
+  RegionClock::totals().clear();
+  Kokkos::Tools::Experimental::set_push_region_callback(RegionClock::push);
+  Kokkos::Tools::Experimental::set_pop_region_callback(RegionClock::pop);
+  const double t0 = now();
+  batch();
+  Kokkos::fence();
+  const double profiled = now() - t0;
+  Kokkos::Tools::Experimental::set_push_region_callback(nullptr);
+  Kokkos::Tools::Experimental::set_pop_region_callback(nullptr);
+  double rec = 0.0, gemm = 0.0;
+  for (const auto& [name, t] : RegionClock::totals()) {
+    if (name.rfind("frost::recurrence::ten_recurrence", 0) == 0)
+      rec += t;
+    else if (name.rfind("frost::recurrence::ten_", 0) == 0)
+      gemm += t;
+  }
+  const double rows = double(B) * sh.T;
+  // Two real GEMMs forward and four backward of 2 rows D 2K flops; the coupling is one complex
+  // GEMM forward and two backward of 8 rows K^2 flops.
+  const double flops = 6.0 * 2.0 * rows * D * 2 * K + (coupled ? 3.0 * 8.0 * rows * K * K : 0.0);
+  std::printf(
+      "%-10s %5d %4d %3d %5d %5d %4s %7s %11.3e %11.0f %8.2f %5.1f%% %5.1f%% %5.1f%% %9.1e\n",
+      "ten_layer", D, K, B, sh.T, L, prec, coupled ? "yes" : "no", sec, rows / sec,
+      flops / sec / 1e9, 100.0 * rec / profiled, 100.0 * gemm / profiled,
+      100.0 * std::max(0.0, profiled - rec - gemm) / profiled, err);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,5 +377,23 @@ int main(int argc, char** argv) {
   bench_eigen<float>(budget, "f32");
   bench_eigen<double>(budget, "f64");
   bench_dense(budget, max_T);
+  const int ten_shapes = argc > 3 ? std::atoi(argv[3]) : 2;
+  if (ten_shapes > 0) {
+    std::printf(
+        "# TEN layer: forward + backward per batch; rec%%, gemm%%, other%%: share of the "
+        "time in the recurrence, in the projections and coupling, elsewhere\n");
+    std::printf("%-10s %5s %4s %3s %5s %5s %4s %7s %11s %11s %8s %6s %6s %6s %9s\n", "kind", "D",
+                "K", "B", "T", "piece", "prec", "coupled", "s/batch", "tokens/s", "GFLOP/s", "rec%",
+                "gemm%", "other%", "max_rel");
+    const TenShape small{8, 256, 64, 128, 32};
+    for (bool coupled : {false, true}) {
+      bench_ten<float>(budget, "f32", small, coupled);
+      bench_ten<double>(budget, "f64", small, coupled);
+    }
+    if (ten_shapes > 1) {
+      const TenShape seed{8, 1024, 64, 1024, 128};
+      for (bool coupled : {false, true}) bench_ten<float>(budget, "f32", seed, coupled);
+    }
+  }
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/floors.hpp"
 #include "core/provenance.hpp"
 #include "relax/solvers.hpp"
 #include "relax/transformer.hpp"
@@ -24,36 +25,23 @@ namespace {
 using Exec = Kokkos::DefaultExecutionSpace;
 using Mem = Exec::memory_space;
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-template <class F>
-double best_of(int n, F&& f) {
-  double best = 1e300;
-  for (int r = 0; r < n; ++r) {
-    Kokkos::fence();
-    const double t = now();
-    f();
-    Kokkos::fence();
-    best = std::min(best, now() - t);
-  }
-  return best;
-}
-
-void bench(const TransformerSpec& s, const char* name, double eps) {
+void bench(const TransformerSpec& s, const char* name, double eps, double fp64_peak) {
   const Exec exec;
   TransformerField<Mem> field(s);
   const std::size_t n = field.size();
   Vec<Mem> z("z", n), f("f", n), jv("jv", n);
   Kokkos::deep_copy(z, field.input());
-  const double t_f = best_of(5, [&] { field.eval(exec, z, f); });
-  const double t_jv = best_of(5, [&] { field.jvp(exec, z, jv); });
+  const double t_f = frost::core::best_time(exec, 5, [&] { field.eval(exec, z, f); });
+  const double t_jv = frost::core::best_time(exec, 5, [&] { field.jvp(exec, z, jv); });
   const double R = double(s.B) * s.T, C = s.C, Hf = C * s.ffn_mult;
   const double flops =
       2.0 * R * C * (4.0 * C + 2.0 * Hf) + 2.0 * s.B * s.heads * s.T * (s.T + 1.0) * (C / s.heads);
   std::printf("# %s B=%d T=%d C=%d heads=%d N=%zu: F %.3e s (%.2f GFLOP/s), Jv %.3e s\n", name, s.B,
               s.T, s.C, s.heads, n, t_f, flops / t_f / 1e9, t_jv);
+  const std::string size = "B=" + std::to_string(s.B) + " T=" + std::to_string(s.T) +
+                           " C=" + std::to_string(s.C) + " (" + name + ")";
+  frost::core::print_row("relax F evaluation f64", size.c_str(), t_f, flops / t_f, "flop/s",
+                         fp64_peak, "fp64 fma peak");
   for (const char* m : {"euler", "adaptive", "anderson", "implicit"}) {
     SolverOptions o;
     o.method = m;
@@ -78,6 +66,8 @@ int main(int argc, char** argv) {
               Exec::name(), Exec().concurrency());
   std::printf("%-8s %5s %-18s %5s %6s %7s %7s %11s %9s %9s\n", "field", "eps", "solver", "conv",
               "iters", "F evals", "Jv", "||F||/||z||", "seconds", "x floor");
+  const double fp64_peak = frost::core::fma_rate<Exec, double>(Exec());
+  std::printf("# fp64 fma peak of this run: %.3g flop/s\n", fp64_peak);
   std::vector<int> dims = {8, 128, 128, 4};
   if (argc >= 5) dims.clear();
   for (int a = 1; a + 3 < argc; a += 4)
@@ -89,11 +79,11 @@ int main(int argc, char** argv) {
     s.C = dims[i + 2];
     s.heads = dims[i + 3];
     s.seed = 1;
-    for (double eps : {0.1, 0.2}) bench(s, "plain", eps);
+    for (double eps : {0.1, 0.2}) bench(s, "plain", eps, fp64_peak);
     s.c = 3.0;
     s.skew = 8.0;
     s.init_scale = 0.5;
-    for (double eps : {0.1, 0.2}) bench(s, "stiff", eps);
+    for (double eps : {0.1, 0.2}) bench(s, "stiff", eps, fp64_peak);
   }
   return 0;
 }

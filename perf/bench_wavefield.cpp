@@ -8,8 +8,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
+#include "core/floors.hpp"
 #include "core/provenance.hpp"
 #include "wavefield/field.hpp"
 #include "wavefield/geometry.hpp"
@@ -44,9 +46,14 @@ double loop_rate(Op op) {
   return done / (t - t0);
 }
 
+/// Floors of this run on the default backend (harness rows): sin+cos pairs/s and copy bytes/s.
+struct DeviceFloors {
+  double sincos32 = 0, sincos64 = 0, bandwidth = 0;
+};
+
 template <class Real, class Acc>
 void bench(const char* label, int n, const std::vector<double>& xyz, const SourceParams& p,
-           bool propagator) {
+           bool propagator, const DeviceFloors& floors) {
   Exec exec;
   WaveSources<Real, Mem> src(xyz, p, 0.05, true);
   Kokkos::View<double*, Mem> re("re", n), im("im", n);
@@ -73,6 +80,18 @@ void bench(const char* label, int n, const std::vector<double>& xyz, const Sourc
   } while (now() - t0 < 1.0);
   const double per = (now() - t0) / reps;
   std::printf("%7d  %-22s %12.4g %12.3g %10.3g %5d\n", n, label, per, pairs / per, setup, reps);
+  // A direct pair term costs one sin+cos (plus a sqrt and a division); a propagator term streams
+  // one stored complex coefficient.
+  const std::string kernel = std::string("wavefield ") + label, size = "N=" + std::to_string(n);
+  if (propagator) {
+    const double bytes_per_pair = double(Propagator<Real, Mem>::bytes(n, n)) / pairs;
+    frost::core::print_row(kernel.c_str(), size.c_str(), per, pairs / per * bytes_per_pair, "B/s",
+                           floors.bandwidth, "copy bandwidth");
+  } else {
+    frost::core::print_row(kernel.c_str(), size.c_str(), per, pairs / per, "pairs/s",
+                           sizeof(Real) == 4 ? floors.sincos32 : floors.sincos64, "sin+cos rate");
+  }
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -104,7 +123,15 @@ int main(int argc, char** argv) {
       1.0 / (1.0 / rate_sincos + 1.0 / rate_pair_sqrt));
   std::printf("\n%7s  %-22s %12s %12s %10s %5s\n", "N", "kernel", "s/eval", "pairs/s", "setup_s",
               "reps");
-  for (int n : {2000, 8000, 32000}) {
+  const Exec exec;
+  const bool host = Kokkos::SpaceAccessibility<Kokkos::HostSpace, Mem>::accessible;
+  DeviceFloors floors;
+  floors.sincos32 = frost::core::sincos_rate<Exec, float>(exec);
+  floors.sincos64 = frost::core::sincos_rate<Exec, double>(exec);
+  floors.bandwidth = frost::core::copy_bandwidth(exec, std::size_t(1) << 28);
+  std::printf("floors (%s, this run): sin+cos f32 %.3g/s, f64 %.3g/s, copy %.3g B/s\n",
+              Exec::name(), floors.sincos32, floors.sincos64, floors.bandwidth);
+  for (int n : {2000, 8000, 32000, 128000, 1000000}) {
     if (n > largest) break;
     HelixShape shape;
     const auto xyz = mobius_helix_nodes(n, shape);
@@ -115,12 +142,12 @@ int main(int argc, char** argv) {
       p.frequency.push_back(1.0 + 1e-3 * i);
       p.phase.push_back(0.1 * i);
     }
-    if (n <= 8000) bench<double, double>("direct f64", n, xyz, p, false);
-    bench<float, double>("direct f32 (f64 sums)", n, xyz, p, false);
+    if (n <= (host ? 8000 : 128000)) bench<double, double>("direct f64", n, xyz, p, false, floors);
+    bench<float, double>("direct f32 (f64 sums)", n, xyz, p, false, floors);
     if (Propagator<double, Mem>::bytes(n, n) <= 1.1e9)
-      bench<double, double>("propagator f64", n, xyz, p, true);
+      bench<double, double>("propagator f64", n, xyz, p, true, floors);
     if (Propagator<float, Mem>::bytes(n, n) <= 1.1e9)
-      bench<float, double>("propagator f32", n, xyz, p, true);
+      bench<float, double>("propagator f32", n, xyz, p, true, floors);
   }
   std::printf(
       "\nN = 32000 runs f32 direct only (the f64 direct sum takes ~30 s per evaluation on "

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
-#include "recurrence/bandwidth.hpp"
+#include "core/floors.hpp"
 #include "recurrence/problem.hpp"
 
 namespace frost::recurrence {
@@ -21,22 +21,10 @@ const std::vector<std::string> kEigenMethods = {"auto", "sequential", "chunked"}
 const std::vector<std::string> kMethods = {"auto",          "sequential", "chunked",
                                            "hillis_steele", "blelloch",   "cyclic_reduction"};
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 /// Fastest of `repeats` fenced calls (seconds): the least disturbed measurement of one call.
 template <class F>
 double time_call(int repeats, F&& f) {
-  double best = 1e300;
-  for (int r = 0; r < repeats; ++r) {
-    Kokkos::fence();
-    const double t = now();
-    f();
-    Kokkos::fence();
-    best = std::min(best, now() - t);
-  }
-  return best;
+  return core::best_time(Exec(), repeats, f);
 }
 
 struct Settings {
@@ -108,8 +96,7 @@ void run_eigen(core::RunContext& ctx, const Settings& s) {
 
   // Streamed bytes a forward call cannot avoid: read beta, write c (complex S each).
   const double seq_bytes = 2.0 * sizeof(S) * s.B * static_cast<double>(s.T) * s.K;
-  const double bw =
-      copy_bandwidth<Exec, S>(exec, static_cast<std::size_t>(seq_bytes / sizeof(S) / 2));
+  const double bw = core::copy_bandwidth(exec, static_cast<std::size_t>(seq_bytes / 2));
   res.set("bandwidth_gbs", core::Value::of_real(bw / 1e9));
   // A complex multiply-add is 8 flops; the chunked method scans every step twice.
   const double scans = plan.method == EigenMethod::kChunked && plan.chunk < s.T ? 2.0 : 1.0;
@@ -182,7 +169,7 @@ void run_dense(core::RunContext& ctx, const Settings& s) {
 
   const double mat_bytes = sizeof(S) * s.B * static_cast<double>(s.T) * s.n * s.n;
   const double vec_bytes = sizeof(S) * s.B * static_cast<double>(s.T) * s.n;
-  const double bw = copy_bandwidth<Exec, S>(exec, static_cast<std::size_t>(mat_bytes / sizeof(S)));
+  const double bw = core::copy_bandwidth(exec, static_cast<std::size_t>(mat_bytes));
   res.set("bandwidth_gbs", core::Value::of_real(bw / 1e9));
   auto forward = [&] {
     dense_forward<Exec, S, Mem>(exec, plan.method, plan.chunk, A, b, h0, h, hT);
