@@ -29,6 +29,21 @@ add_library(frost::kokkos ALIAS frost_kokkos)
 
 add_library(frost_teuchos INTERFACE)
 target_include_directories(frost_teuchos SYSTEM INTERFACE ${Teuchos_INCLUDE_DIRS} ${Teuchos_TPL_INCLUDE_DIRS})
+if(FROST_KOKKOS_SOURCE STREQUAL "standalone")
+  # Debian's Teuchos libraries load Debian's (Serial) Kokkos library, whose global objects would
+  # then exist twice beside the standalone Kokkos linked into frost. An empty library that
+  # carries Debian's soname, loaded first, stands in for it: Teuchos' few Kokkos calls (profiling
+  # regions, finalize hooks) then reach the one Kokkos in the process.
+  file(WRITE ${CMAKE_BINARY_DIR}/kokkos_soname/stand_in.c
+       "/* Stands in for Debian's Kokkos library; see FrostDependencies.cmake. */\n")
+  add_library(frost_kokkos_stand_in SHARED ${CMAKE_BINARY_DIR}/kokkos_soname/stand_in.c)
+  set_target_properties(frost_kokkos_stand_in PROPERTIES
+    OUTPUT_NAME trilinos_kokkoscore VERSION 13.2 SOVERSION 13.2 LINKER_LANGUAGE C
+    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/kokkos_soname)
+  target_link_libraries(frost_teuchos INTERFACE frost_kokkos_stand_in)
+  # Teuchos' Kokkos adapters and Debian's Kokkos itself are not linked at all.
+  list(FILTER Teuchos_LIBRARIES EXCLUDE REGEX "kokkos")
+endif()
 target_link_libraries(frost_teuchos INTERFACE ${Teuchos_LIBRARIES} ${Teuchos_TPL_LIBRARIES})
 target_link_directories(frost_teuchos INTERFACE ${Teuchos_LIBRARY_DIRS})
 add_library(frost::teuchos ALIAS frost_teuchos)
