@@ -1,6 +1,8 @@
-// Host parts of the EIGN network: parameter layout, initialisation, the transpose of B1.
+// Host parts of the EIGN network: parameter layout, initialisation, the transpose of B1,
+// receptive patches and graph concatenation.
 #include "asi/eign.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -107,6 +109,93 @@ IncidenceCsr transpose_incidence(const IncidenceCsr& b1) {
     }
   }
   return t;
+}
+
+EignPatch receptive_patch(const IncidenceCsr& b1, const IncidenceCsr& bt,
+                          const std::vector<int>& seeds, int layers) {
+  if (layers < 0) throw std::invalid_argument("receptive_patch: layers must be >= 0");
+  std::vector<int> depth(b1.cols, -1);
+  std::vector<int> frontier;
+  for (int e : seeds) {
+    if (e < 0 || e >= b1.cols) throw std::invalid_argument("receptive_patch: bad edge");
+    if (depth[e] < 0) {
+      depth[e] = 0;
+      frontier.push_back(e);
+    }
+  }
+  // Breadth-first over the line graph: one hop = two edges sharing a vertex.
+  for (int hop = 1; hop <= layers; ++hop) {
+    std::vector<int> next;
+    for (int e : frontier) {
+      for (int k = bt.row_map[e]; k < bt.row_map[e + 1]; ++k) {
+        const int v = bt.entries[k];
+        for (int m = b1.row_map[v]; m < b1.row_map[v + 1]; ++m) {
+          const int f = b1.entries[m];
+          if (depth[f] < 0) {
+            depth[f] = hop;
+            next.push_back(f);
+          }
+        }
+      }
+    }
+    frontier.swap(next);
+  }
+  EignPatch patch;
+  std::vector<int> local_edge(b1.cols, -1);
+  for (int e = 0; e < b1.cols; ++e) {
+    if (depth[e] >= 0) {
+      local_edge[e] = static_cast<int>(patch.edges.size());
+      patch.edges.push_back(e);
+    }
+  }
+  std::vector<char> touched(b1.rows, 0);
+  for (int e : patch.edges) {
+    for (int k = bt.row_map[e]; k < bt.row_map[e + 1]; ++k) touched[bt.entries[k]] = 1;
+  }
+  patch.b1.cols = static_cast<int>(patch.edges.size());
+  patch.b1.row_map.push_back(0);
+  for (int v = 0; v < b1.rows; ++v) {
+    if (!touched[v]) continue;
+    patch.vertices.push_back(v);
+    for (int m = b1.row_map[v]; m < b1.row_map[v + 1]; ++m) {
+      const int f = local_edge[b1.entries[m]];
+      if (f < 0) continue;
+      patch.b1.entries.push_back(f);
+      patch.b1.values.push_back(b1.values[m]);
+    }
+    patch.b1.row_map.push_back(static_cast<int>(patch.b1.entries.size()));
+  }
+  patch.b1.rows = static_cast<int>(patch.vertices.size());
+  return patch;
+}
+
+EignGraphsHost concatenate_graphs(const std::vector<IncidenceCsr>& graphs) {
+  EignGraphsHost out;
+  out.count = static_cast<int>(graphs.size());
+  out.vertex_offset.assign(1, 0);
+  out.edge_offset.assign(1, 0);
+  out.b1.row_map.assign(1, 0);
+  out.bt.row_map.assign(1, 0);
+  for (const IncidenceCsr& g : graphs) {
+    const IncidenceCsr t = transpose_incidence(g);
+    out.max_vertices = std::max(out.max_vertices, g.rows);
+    out.max_edges = std::max(out.max_edges, g.cols);
+    out.vertex_offset.push_back(out.vertex_offset.back() + g.rows);
+    out.edge_offset.push_back(out.edge_offset.back() + g.cols);
+    auto append = [](IncidenceCsr& to, const IncidenceCsr& from) {
+      const int base = to.row_map.back();
+      for (int r = 0; r < from.rows; ++r) to.row_map.push_back(base + from.row_map[r + 1]);
+      to.entries.insert(to.entries.end(), from.entries.begin(), from.entries.end());
+      to.values.insert(to.values.end(), from.values.begin(), from.values.end());
+    };
+    append(out.b1, g);
+    append(out.bt, t);
+  }
+  out.b1.rows = out.vertex_offset.back();
+  out.b1.cols = out.edge_offset.back();
+  out.bt.rows = out.edge_offset.back();
+  out.bt.cols = out.vertex_offset.back();
+  return out;
 }
 
 }  // namespace frost::asi

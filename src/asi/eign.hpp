@@ -41,6 +41,17 @@
 // the mirrored pairs (rank(f) > rank(e), resp. >=). Re-orientation symmetry is unaffected: the
 // masks depend on the islands, not on their orientation.
 //
+// Receptive field. Every operator couples edges through a shared vertex only, and the norms act
+// on the channels of one edge, so layer l's output on edge e depends on layer l-1's rows within
+// one vertex hop of e (e itself and the edges sharing a vertex with it). The readout of a loop
+// reads layer K on the loop's edges, hence depends on the input rows within K hops of the loop.
+// A pass on the subgraph of those edges (with all the vertices they touch) computes layer l
+// exactly on the edges within K-l hops: a vertex of such an edge has all its edges in the patch.
+// The rows further out are wrong but never read by the readout. Keeping the CSR entries of every
+// row in the whole lattice's order makes the patch logits bitwise equal to the whole-lattice
+// ones (same operations in the same order), and the loop-readout gradients too (rows outside the
+// receptive field receive exactly zero adjoints in both).
+//
 // Everything is double precision (the gradient tests compare with finite differences).
 #pragma once
 
@@ -50,6 +61,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "asi/cycle_basis.hpp"
@@ -97,6 +109,67 @@ std::vector<double> eign_initial_parameters(const EignConfig& config, std::uint6
 /// Host CSR of B1^T (rows = edges, entries = vertices, values +-1) from the CSR of B1.
 IncidenceCsr transpose_incidence(const IncidenceCsr& b1);
 
+/// Host form of EignGraphs: graphs stored back to back (see EignGraphs).
+struct EignGraphsHost {
+  int count = 0, max_vertices = 0, max_edges = 0;
+  std::vector<int> vertex_offset, edge_offset;  ///< count + 1 entries each
+  IncidenceCsr b1;  ///< rows = all vertices in order; entries = edge ids local to their graph
+  IncidenceCsr bt;  ///< rows = all edges in order; entries = vertex ids local to their graph
+};
+
+/// Concatenates graphs (each a host CSR of B1 with local numbering); the row order of each
+/// CSR and of its transpose (transpose_incidence) is kept.
+EignGraphsHost concatenate_graphs(const std::vector<IncidenceCsr>& graphs);
+
+/// The receptive patch of a set of edges (e.g. a loop) for a `layers`-layer network: the edges
+/// within `layers` vertex hops of `seeds`, in increasing order, the vertices they touch, in
+/// increasing order, and B1 restricted to them with local numbering, each row's entries in the
+/// order of `b1` (see the file comment).
+struct EignPatch {
+  std::vector<int> edges;     ///< global edge ids
+  std::vector<int> vertices;  ///< global vertex ids
+  IncidenceCsr b1;            ///< vertices x edges, local ids
+};
+EignPatch receptive_patch(const IncidenceCsr& b1, const IncidenceCsr& bt,
+                          const std::vector<int>& seeds, int layers);
+
+/// Graphs on which a batched pass runs, sample s on graph graph_of(s), its rows numbered locally
+/// (0 .. edge count - 1 of that graph); rows beyond are padding, never read. One graph is the
+/// whole lattice; one per loop gives the receptive patches of Mode A.
+template <class MemorySpace>
+struct EignGraphs {
+  int count = 0, max_vertices = 0, max_edges = 0;
+  Kokkos::View<int*, MemorySpace> vertex_offset, edge_offset;  ///< count + 1 entries each
+  Kokkos::View<int*, MemorySpace> b_row_map, b_entries, t_row_map, t_entries;
+  Kokkos::View<std::int8_t*, MemorySpace> b_values, t_values;
+
+  /// Copies `host` to MemorySpace.
+  static EignGraphs create(const EignGraphsHost& host) {
+    auto to_device = [](const char* label, const auto& v) {
+      using T = typename std::decay_t<decltype(v)>::value_type;
+      Kokkos::View<T*, MemorySpace> view(
+          Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), v.size());
+      Kokkos::deep_copy(
+          view, Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                    v.data(), v.size()));
+      return view;
+    };
+    EignGraphs g;
+    g.count = host.count;
+    g.max_vertices = host.max_vertices;
+    g.max_edges = host.max_edges;
+    g.vertex_offset = to_device("frost::asi::eign_vertex_offset", host.vertex_offset);
+    g.edge_offset = to_device("frost::asi::eign_edge_offset", host.edge_offset);
+    g.b_row_map = to_device("frost::asi::eign_b_row_map", host.b1.row_map);
+    g.b_entries = to_device("frost::asi::eign_b_entries", host.b1.entries);
+    g.b_values = to_device("frost::asi::eign_b_values", host.b1.values);
+    g.t_row_map = to_device("frost::asi::eign_bt_row_map", host.bt.row_map);
+    g.t_entries = to_device("frost::asi::eign_bt_entries", host.bt.entries);
+    g.t_values = to_device("frost::asi::eign_bt_values", host.bt.values);
+    return g;
+  }
+};
+
 template <class MemorySpace>
 using EignTensor = Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace>;
 
@@ -105,6 +178,7 @@ using EignTensor = Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace>;
 template <class MemorySpace>
 struct EignWorkspace {
   int batch = 0;
+  int edges = 0, vertices = 0;                ///< rows per sample of the edge and vertex tensors
   std::vector<EignTensor<MemorySpace>> x, y;  ///< K + 1 entries: inputs, then layer outputs
   std::vector<EignTensor<MemorySpace>> px, qx, py, qy;  ///< operator products per layer
   std::vector<EignTensor<MemorySpace>> ahat, chat;      ///< normalised pre-activations
@@ -161,20 +235,52 @@ class Eign {
   }
 
   /// Allocates `ws` for `batch` samples (no-op when already that size).
-  void resize_workspace(EignWorkspace<MemorySpace>& ws, int batch) const;
+  void resize_workspace(EignWorkspace<MemorySpace>& ws, int batch) const {
+    resize_workspace(ws, batch, whole_);
+  }
+  /// Allocates `ws` for `batch` samples on graphs of `graphs` (rows: its largest graph).
+  void resize_workspace(EignWorkspace<MemorySpace>& ws, int batch,
+                        const EignGraphs<MemorySpace>& graphs) const;
+
+  /// The whole lattice as one graph.
+  const EignGraphs<MemorySpace>& whole_graph() const { return whole_; }
 
   /// Forward pass: reads ws.x[0] (batch x n1 x equ_inputs) and ws.y[0] (batch x n1 x
   /// inv_inputs), which the caller fills after resize_workspace, and writes ws.x[K], ws.y[K]
   /// (batch x n1 x d) plus everything backward needs. Asynchronous on `exec`.
   template <class ExecSpace>
-  void forward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const;
+  void forward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const {
+    forward_on(exec, ws, whole_, {});
+  }
+
+  /// Forward pass of sample s on graph graph_of(s) of `graphs` (local rows; see EignGraphs),
+  /// `ws` sized by resize_workspace(ws, batch, graphs). Not for causal networks (their masks
+  /// are defined on the whole lattice): std::logic_error.
+  template <class ExecSpace>
+  void forward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
+               const EignGraphs<MemorySpace>& graphs,
+               const Kokkos::View<const int*, MemorySpace>& graph_of) const {
+    if (causal_) throw std::logic_error("eign: causal networks run on the whole lattice only");
+    forward_on(exec, ws, graphs, graph_of);
+  }
 
   /// Backward pass after forward on the same workspace: reads ws.dx[K], ws.dy[K] (gradients of
   /// the loss with respect to the outputs; the caller fills them, e.g. via
   /// loop_readout_backward), adds the parameter gradients to `grads` and leaves the input
   /// gradients in ws.dx[0], ws.dy[0]. Asynchronous on `exec`.
   template <class ExecSpace>
-  void backward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const;
+  void backward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const {
+    backward_on(exec, ws, whole_, {});
+  }
+
+  /// Backward pass after forward(exec, ws, graphs, graph_of) with the same graphs.
+  template <class ExecSpace>
+  void backward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
+                const EignGraphs<MemorySpace>& graphs,
+                const Kokkos::View<const int*, MemorySpace>& graph_of) const {
+    if (causal_) throw std::logic_error("eign: causal networks run on the whole lattice only");
+    backward_on(exec, ws, graphs, graph_of);
+  }
 
   /// Per-sample loop logits after forward: logits(s) = readout of basis loop loops(s) of
   /// sample s (see the file comment).
@@ -201,8 +307,16 @@ class Eign {
   Kokkos::View<std::int8_t*, MemorySpace> b_values_, t_values_;
   bool causal_ = false;
   Kokkos::View<int*, MemorySpace> rank_;  ///< causal order; empty when not causal
+  EignGraphs<MemorySpace> whole_;         ///< the same B1 views as one graph
 
  public:  // below: implementation steps, public because CUDA's device lambdas need it
+  using graph_map = Kokkos::View<const int*, MemorySpace>;  ///< empty: every sample on graph 0
+  template <class ExecSpace>
+  void forward_on(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
+                  const EignGraphs<MemorySpace>& graphs, const graph_map& graph_of) const;
+  template <class ExecSpace>
+  void backward_on(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
+                   const EignGraphs<MemorySpace>& graphs, const graph_map& graph_of) const;
   template <class ExecSpace>
   void masked_products(const ExecSpace& exec, int layer, EignWorkspace<MemorySpace>& ws) const;
   template <class ExecSpace>
@@ -211,14 +325,17 @@ class Eign {
   template <class ExecSpace>
   void vertex_sum(const ExecSpace& exec, const tensor_type& in, int in_width, bool in_signed,
                   const tensor_type& in2, int in2_width, bool in2_signed, const tensor_type& out,
-                  int width, int batch) const;
+                  int width, int batch, const EignGraphs<MemorySpace>& graphs,
+                  const graph_map& graph_of) const;
   template <class ExecSpace>
   void edge_gather(const ExecSpace& exec, const tensor_type& in, int width,
                    const tensor_type& out_signed, const tensor_type& out_abs, bool accumulate,
-                   int batch) const;
+                   int batch, const EignGraphs<MemorySpace>& graphs,
+                   const graph_map& graph_of) const;
   template <class ExecSpace>
   void weight_gradient(const ExecSpace& exec, const tensor_type& in, int din,
-                       const tensor_type& dout, int offset, int batch) const;
+                       const tensor_type& dout, int offset, int batch,
+                       const EignGraphs<MemorySpace>& graphs, const graph_map& graph_of) const;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -250,6 +367,17 @@ Eign<MemorySpace>::Eign(const IncidenceCsr& b1, const EignConfig& config, std::u
   t_row_map_ = to_device_int("frost::asi::eign_bt_row_map", bt.row_map);
   t_entries_ = to_device_int("frost::asi::eign_bt_entries", bt.entries);
   t_values_ = to_device_i8("frost::asi::eign_bt_values", bt.values);
+  whole_.count = 1;
+  whole_.max_vertices = n0_;
+  whole_.max_edges = n1_;
+  whole_.vertex_offset = to_device_int("frost::asi::eign_vertex_offset", {0, n0_});
+  whole_.edge_offset = to_device_int("frost::asi::eign_edge_offset", {0, n1_});
+  whole_.b_row_map = b_row_map_;
+  whole_.b_entries = b_entries_;
+  whole_.b_values = b_values_;
+  whole_.t_row_map = t_row_map_;
+  whole_.t_entries = t_entries_;
+  whole_.t_values = t_values_;
   const std::vector<double> init = eign_initial_parameters(config, seed);
   params = vector_type("frost::asi::eign_params", init.size());
   grads = vector_type("frost::asi::eign_grads", init.size());
@@ -367,8 +495,10 @@ void Eign<MemorySpace>::masked_adjoint(const ExecSpace& exec, int layer,
 }
 
 template <class MemorySpace>
-void Eign<MemorySpace>::resize_workspace(EignWorkspace<MemorySpace>& ws, int batch) const {
-  if (ws.batch == batch && !ws.x.empty()) return;
+void Eign<MemorySpace>::resize_workspace(EignWorkspace<MemorySpace>& ws, int batch,
+                                         const EignGraphs<MemorySpace>& graphs) const {
+  const int n1 = graphs.max_edges, n0 = graphs.max_vertices;
+  if (ws.batch == batch && ws.edges == n1 && ws.vertices == n0 && !ws.x.empty()) return;
   const int K = config_.layers;
   const int d = config_.width;
   const int wmax = std::max(d, std::max(config_.equ_inputs, config_.inv_inputs));
@@ -378,36 +508,38 @@ void Eign<MemorySpace>::resize_workspace(EignWorkspace<MemorySpace>& ws, int bat
   };
   ws = EignWorkspace<MemorySpace>{};
   ws.batch = batch;
+  ws.edges = n1;
+  ws.vertices = n0;
   for (int l = 0; l <= K; ++l) {
     const int wx = l == 0 ? config_.equ_inputs : d;
     const int wy = l == 0 ? config_.inv_inputs : d;
-    ws.x.push_back(t3("frost::asi::eign_x", batch, n1_, wx));
-    ws.y.push_back(t3("frost::asi::eign_y", batch, n1_, wy));
-    ws.dx.push_back(t3("frost::asi::eign_dx", batch, n1_, wx));
-    ws.dy.push_back(t3("frost::asi::eign_dy", batch, n1_, wy));
+    ws.x.push_back(t3("frost::asi::eign_x", batch, n1, wx));
+    ws.y.push_back(t3("frost::asi::eign_y", batch, n1, wy));
+    ws.dx.push_back(t3("frost::asi::eign_dx", batch, n1, wx));
+    ws.dy.push_back(t3("frost::asi::eign_dy", batch, n1, wy));
   }
   for (int l = 0; l < K; ++l) {
     const int wx = layout_.layers[l].dx;
     const int wy = layout_.layers[l].dy;
-    ws.px.push_back(t3("frost::asi::eign_px", batch, n1_, wx));
-    ws.qx.push_back(t3("frost::asi::eign_qx", batch, n1_, wx));
-    ws.py.push_back(t3("frost::asi::eign_py", batch, n1_, wy));
-    ws.qy.push_back(t3("frost::asi::eign_qy", batch, n1_, wy));
-    ws.ahat.push_back(t3("frost::asi::eign_ahat", batch, n1_, d));
-    ws.chat.push_back(t3("frost::asi::eign_chat", batch, n1_, d));
+    ws.px.push_back(t3("frost::asi::eign_px", batch, n1, wx));
+    ws.qx.push_back(t3("frost::asi::eign_qx", batch, n1, wx));
+    ws.py.push_back(t3("frost::asi::eign_py", batch, n1, wy));
+    ws.qy.push_back(t3("frost::asi::eign_qy", batch, n1, wy));
+    ws.ahat.push_back(t3("frost::asi::eign_ahat", batch, n1, d));
+    ws.chat.push_back(t3("frost::asi::eign_chat", batch, n1, d));
     ws.arms.emplace_back(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frost::asi::eign_arms"),
-                         batch, n1_);
+                         batch, n1);
     ws.cstd.emplace_back(Kokkos::view_alloc(Kokkos::WithoutInitializing, "frost::asi::eign_cstd"),
-                         batch, n1_);
+                         batch, n1);
   }
-  ws.u = t3("frost::asi::eign_u", batch, n0_, wmax);
-  ws.v = t3("frost::asi::eign_v", batch, n0_, wmax);
-  ws.da = t3("frost::asi::eign_da", batch, n1_, d);
-  ws.dc = t3("frost::asi::eign_dc", batch, n1_, d);
-  ws.g2 = t3("frost::asi::eign_g2", batch, n1_, wmax);
-  ws.g3 = t3("frost::asi::eign_g3", batch, n1_, wmax);
-  ws.g5 = t3("frost::asi::eign_g5", batch, n1_, wmax);
-  ws.g6 = t3("frost::asi::eign_g6", batch, n1_, wmax);
+  ws.u = t3("frost::asi::eign_u", batch, n0, wmax);
+  ws.v = t3("frost::asi::eign_v", batch, n0, wmax);
+  ws.da = t3("frost::asi::eign_da", batch, n1, d);
+  ws.dc = t3("frost::asi::eign_dc", batch, n1, d);
+  ws.g2 = t3("frost::asi::eign_g2", batch, n1, wmax);
+  ws.g3 = t3("frost::asi::eign_g3", batch, n1, wmax);
+  ws.g5 = t3("frost::asi::eign_g5", batch, n1, wmax);
+  ws.g6 = t3("frost::asi::eign_g6", batch, n1, wmax);
 }
 
 // out(s, v, j) = sum_k val_k in(s, e_k, j) (signed) or |val_k| in(...), plus the same for in2.
@@ -415,19 +547,25 @@ template <class MemorySpace>
 template <class ExecSpace>
 void Eign<MemorySpace>::vertex_sum(const ExecSpace& exec, const tensor_type& in, int in_width,
                                    bool in_signed, const tensor_type& in2, int in2_width,
-                                   bool in2_signed, const tensor_type& out, int width,
-                                   int batch) const {
-  auto row_map = b_row_map_;
-  auto entries = b_entries_;
-  auto values = b_values_;
+                                   bool in2_signed, const tensor_type& out, int width, int batch,
+                                   const EignGraphs<MemorySpace>& graphs,
+                                   const graph_map& graph_of) const {
+  auto row_map = graphs.b_row_map;
+  auto entries = graphs.b_entries;
+  auto values = graphs.b_values;
+  auto offset = graphs.vertex_offset;
+  const bool per_sample = graph_of.extent(0) > 0;
   const bool has2 = in2_width > 0;
   Kokkos::parallel_for(
       "frost::asi::eign_vertex_sum",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {batch, n0_}),
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+          exec, {0, 0}, {batch, graphs.max_vertices}),
       KOKKOS_LAMBDA(const int s, const int v) {
+        const int g = per_sample ? graph_of(s) : 0;
+        const int row = offset(g) + v;
+        if (row >= offset(g + 1)) return;
         for (int j = 0; j < width; ++j) out(s, v, j) = 0.0;
-        for (int k = row_map(v); k < row_map(v + 1); ++k) {
+        for (int k = row_map(row); k < row_map(row + 1); ++k) {
           const int e = entries(k);
           const double val = values(k);
           const double w1 = in_signed ? val : Kokkos::Experimental::fabs(val);
@@ -446,20 +584,27 @@ template <class MemorySpace>
 template <class ExecSpace>
 void Eign<MemorySpace>::edge_gather(const ExecSpace& exec, const tensor_type& in, int width,
                                     const tensor_type& out_signed, const tensor_type& out_abs,
-                                    bool accumulate, int batch) const {
-  auto row_map = t_row_map_;
-  auto entries = t_entries_;
-  auto values = t_values_;
+                                    bool accumulate, int batch,
+                                    const EignGraphs<MemorySpace>& graphs,
+                                    const graph_map& graph_of) const {
+  auto row_map = graphs.t_row_map;
+  auto entries = graphs.t_entries;
+  auto values = graphs.t_values;
+  auto offset = graphs.edge_offset;
+  const bool per_sample = graph_of.extent(0) > 0;
   const bool want_signed = out_signed.extent(0) > 0;
   const bool want_abs = out_abs.extent(0) > 0;
   Kokkos::parallel_for(
       "frost::asi::eign_edge_gather",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {batch, n1_}),
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+          exec, {0, 0}, {batch, graphs.max_edges}),
       KOKKOS_LAMBDA(const int s, const int e) {
+        const int g = per_sample ? graph_of(s) : 0;
+        const int row = offset(g) + e;
+        if (row >= offset(g + 1)) return;
         for (int j = 0; j < width; ++j) {
           double sum_signed = 0.0, sum_abs = 0.0;
-          for (int k = row_map(e); k < row_map(e + 1); ++k) {
+          for (int k = row_map(row); k < row_map(row + 1); ++k) {
             const double x = in(s, entries(k), j);
             sum_signed += values(k) * x;
             sum_abs += x;  // |B1| entries are 1
@@ -477,10 +622,13 @@ void Eign<MemorySpace>::edge_gather(const ExecSpace& exec, const tensor_type& in
 template <class MemorySpace>
 template <class ExecSpace>
 void Eign<MemorySpace>::weight_gradient(const ExecSpace& exec, const tensor_type& in, int din,
-                                        const tensor_type& dout, int offset, int batch) const {
+                                        const tensor_type& dout, int offset, int batch,
+                                        const EignGraphs<MemorySpace>& graphs,
+                                        const graph_map& graph_of) const {
   auto g = grads;
   const int d = config_.width;
-  const int n1 = n1_;
+  auto edge_offset = graphs.edge_offset;
+  const bool per_sample = graph_of.extent(0) > 0;
   Kokkos::parallel_for(
       "frost::asi::eign_weight_gradient",
       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
@@ -488,6 +636,8 @@ void Eign<MemorySpace>::weight_gradient(const ExecSpace& exec, const tensor_type
       KOKKOS_LAMBDA(const int i, const int j) {
         double sum = 0.0;
         for (int s = 0; s < batch; ++s) {
+          const int gs = per_sample ? graph_of(s) : 0;
+          const int n1 = edge_offset(gs + 1) - edge_offset(gs);
           for (int e = 0; e < n1; ++e) sum += in(s, e, i) * dout(s, e, j);
         }
         g(offset + i * d + j) += sum;
@@ -496,8 +646,12 @@ void Eign<MemorySpace>::weight_gradient(const ExecSpace& exec, const tensor_type
 
 template <class MemorySpace>
 template <class ExecSpace>
-void Eign<MemorySpace>::forward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const {
+void Eign<MemorySpace>::forward_on(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
+                                   const EignGraphs<MemorySpace>& graphs,
+                                   const graph_map& graph_of) const {
   const int batch = ws.batch;
+  auto edge_offset = graphs.edge_offset;
+  const bool per_sample = graph_of.extent(0) > 0;
   const int d = config_.width;
   const double eps = config_.norm_eps;
   const tensor_type none;
@@ -509,11 +663,11 @@ void Eign<MemorySpace>::forward(const ExecSpace& exec, EignWorkspace<MemorySpace
       masked_products(exec, l, ws);
     } else {
       // U = B1 X, then L_equ X = B1^T U and L_equ_inv X = |B1|^T U.
-      vertex_sum(exec, ws.x[l], dx, true, none, 0, true, ws.u, dx, batch);
-      edge_gather(exec, ws.u, dx, ws.px[l], ws.qx[l], false, batch);
+      vertex_sum(exec, ws.x[l], dx, true, none, 0, true, ws.u, dx, batch, graphs, graph_of);
+      edge_gather(exec, ws.u, dx, ws.px[l], ws.qx[l], false, batch, graphs, graph_of);
       // V = |B1| Y, then L_inv_equ Y = B1^T V and L_inv Y = |B1|^T V.
-      vertex_sum(exec, ws.y[l], dy, false, none, 0, false, ws.v, dy, batch);
-      edge_gather(exec, ws.v, dy, ws.qy[l], ws.py[l], false, batch);
+      vertex_sum(exec, ws.y[l], dy, false, none, 0, false, ws.v, dy, batch, graphs, graph_of);
+      edge_gather(exec, ws.v, dy, ws.qy[l], ws.py[l], false, batch, graphs, graph_of);
     }
     // The first causal layer must not see an island's own spin.
     const double self_x = causal_ && l == 0 ? 0.0 : 1.0;
@@ -523,9 +677,11 @@ void Eign<MemorySpace>::forward(const ExecSpace& exec, EignWorkspace<MemorySpace
     auto xo = ws.x[l + 1], yo = ws.y[l + 1];
     Kokkos::parallel_for(
         "frost::asi::eign_forward",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                  {batch, n1_}),
+        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+            exec, {0, 0}, {batch, graphs.max_edges}),
         KOKKOS_LAMBDA(const int s, const int e) {
+          const int g = per_sample ? graph_of(s) : 0;
+          if (e >= edge_offset(g + 1) - edge_offset(g)) return;
           double a[kEignMaxWidth], c[kEignMaxWidth];
           for (int j = 0; j < d; ++j) {
             a[j] = 0.0;
@@ -572,8 +728,12 @@ void Eign<MemorySpace>::forward(const ExecSpace& exec, EignWorkspace<MemorySpace
 
 template <class MemorySpace>
 template <class ExecSpace>
-void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws) const {
+void Eign<MemorySpace>::backward_on(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
+                                    const EignGraphs<MemorySpace>& graphs,
+                                    const graph_map& graph_of) const {
   const int batch = ws.batch;
+  auto edge_offset = graphs.edge_offset;
+  const bool per_sample = graph_of.extent(0) > 0;
   const int d = config_.width;
   const tensor_type none;
   auto p = params;
@@ -589,9 +749,11 @@ void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpac
     // Through the nonlinearities and norms to dA, dC (per row).
     Kokkos::parallel_for(
         "frost::asi::eign_backward_norm",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                  {batch, n1_}),
+        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+            exec, {0, 0}, {batch, graphs.max_edges}),
         KOKKOS_LAMBDA(const int s, const int e) {
+          const int gs = per_sample ? graph_of(s) : 0;
+          if (e >= edge_offset(gs + 1) - edge_offset(gs)) return;
           double dah[kEignMaxWidth], dch[kEignMaxWidth];
           double dot_a = 0.0, mean_c = 0.0, dot_c = 0.0;
           for (int j = 0; j < d; ++j) {
@@ -614,12 +776,13 @@ void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpac
           }
         });
     // Gains and norm bias: reductions over rows, one thread per channel.
-    const int n1 = n1_;
     Kokkos::parallel_for(
         "frost::asi::eign_backward_gains", Kokkos::RangePolicy<ExecSpace>(exec, 0, d),
         KOKKOS_LAMBDA(const int j) {
           double sgx = 0.0, sgy = 0.0, sby = 0.0, sb = 0.0;
           for (int s = 0; s < batch; ++s) {
+            const int gs = per_sample ? graph_of(s) : 0;
+            const int n1 = edge_offset(gs + 1) - edge_offset(gs);
             for (int e = 0; e < n1; ++e) {
               const double xv = xo(s, e, j);
               sgx += dxo(s, e, j) * (1.0 - xv * xv) * ahat(s, e, j);
@@ -638,21 +801,23 @@ void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpac
         });
     // Weight gradients of the six linear maps.
     const bool self_x = !(causal_ && l == 0);
-    if (self_x) weight_gradient(exec, ws.x[l], dx, ws.da, lay.w1, batch);
-    weight_gradient(exec, ws.px[l], dx, ws.da, lay.w2, batch);
-    weight_gradient(exec, ws.qy[l], dy, ws.da, lay.w3, batch);
-    weight_gradient(exec, ws.y[l], dy, ws.dc, lay.w4, batch);
-    weight_gradient(exec, ws.py[l], dy, ws.dc, lay.w5, batch);
-    weight_gradient(exec, ws.qx[l], dx, ws.dc, lay.w6, batch);
+    if (self_x) weight_gradient(exec, ws.x[l], dx, ws.da, lay.w1, batch, graphs, graph_of);
+    weight_gradient(exec, ws.px[l], dx, ws.da, lay.w2, batch, graphs, graph_of);
+    weight_gradient(exec, ws.qy[l], dy, ws.da, lay.w3, batch, graphs, graph_of);
+    weight_gradient(exec, ws.y[l], dy, ws.dc, lay.w4, batch, graphs, graph_of);
+    weight_gradient(exec, ws.py[l], dy, ws.dc, lay.w5, batch, graphs, graph_of);
+    weight_gradient(exec, ws.qx[l], dx, ws.dc, lay.w6, batch, graphs, graph_of);
     // Input gradients: local terms dA W1^T, dC W4^T, and the operator inputs
     // G2 = dA W2^T, G3 = dA W3^T, G5 = dC W5^T, G6 = dC W6^T.
     auto dxi = ws.dx[l], dyi = ws.dy[l];
     auto g2 = ws.g2, g3 = ws.g3, g5 = ws.g5, g6 = ws.g6;
     Kokkos::parallel_for(
         "frost::asi::eign_backward_linear",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                  {batch, n1_}),
+        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+            exec, {0, 0}, {batch, graphs.max_edges}),
         KOKKOS_LAMBDA(const int s, const int e) {
+          const int gs = per_sample ? graph_of(s) : 0;
+          if (e >= edge_offset(gs + 1) - edge_offset(gs)) return;
           for (int i = 0; i < dx; ++i) {
             double s1 = 0.0, s2 = 0.0, s6 = 0.0;
             for (int j = 0; j < d; ++j) {
@@ -683,10 +848,10 @@ void Eign<MemorySpace>::backward(const ExecSpace& exec, EignWorkspace<MemorySpac
     if (causal_) {
       masked_adjoint(exec, l, ws);
     } else {
-      vertex_sum(exec, ws.g2, dx, true, ws.g6, dx, false, ws.u, dx, batch);
-      edge_gather(exec, ws.u, dx, dxi, none, true, batch);
-      vertex_sum(exec, ws.g5, dy, false, ws.g3, dy, true, ws.v, dy, batch);
-      edge_gather(exec, ws.v, dy, none, dyi, true, batch);
+      vertex_sum(exec, ws.g2, dx, true, ws.g6, dx, false, ws.u, dx, batch, graphs, graph_of);
+      edge_gather(exec, ws.u, dx, dxi, none, true, batch, graphs, graph_of);
+      vertex_sum(exec, ws.g5, dy, false, ws.g3, dy, true, ws.v, dy, batch, graphs, graph_of);
+      edge_gather(exec, ws.v, dy, none, dyi, true, batch, graphs, graph_of);
     }
   }
 }

@@ -22,12 +22,21 @@
 // gradient E_q[(ln q - b) grad ln q], b a running mean of ln q over earlier batches (it keeps the
 // estimator unbiased because E_q[grad ln q] = 0), and Adam.
 //
+// Receptive patches. The logit of loop i depends only on the input rows within K vertex hops of
+// loop i's edges (eign.hpp, "Receptive field"). With evaluation = patch, each step runs the
+// network on loop i's patch only (precomputed per loop, |patch| independent of L at fixed K), so
+// a sample costs O(beta1 |patch| K d^2) instead of O(beta1 n1 K d^2), and the logits, samples
+// and ln q are bitwise those of the whole-lattice pass. Teacher forcing runs every (sample,
+// directed step) pair on its own step's patch in one batched pass, holding only the patch rows
+// of each replayed state.
+//
 // Randomness: the uniform of step i of sample c in run r is draw 2i.. of
 // core::RandomStream(seed, r, c), so a sample depends only on (seed, run, chain) and the
 // parameters.
 #pragma once
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -44,8 +53,13 @@
 
 namespace frost::asi {
 
+/// Where the network runs at a loop step: the whole lattice, or loop i's receptive patch (the
+/// same logits, see the file comment).
+enum class LoopEvaluation { full, patch };
+
 /// Settings of the Mode A sampler and its training.
 struct LoopSamplerNetConfig {
+  LoopEvaluation evaluation = LoopEvaluation::patch;
   EignConfig network;      ///< equ_inputs and inv_inputs are set by the sampler (1 and 3)
   std::uint64_t seed = 0;  ///< parameter initialisation and sampling streams
   /// Most (sample, directed step) pairs per teacher-forced network pass (bounds memory).
@@ -101,8 +115,9 @@ class LoopAutoregressiveSampler {
   double baseline() const { return baseline_; }
 
   /// Draws `batch` samples, chains first_chain .. first_chain + batch - 1 of run `run`: beta1
-  /// sequential steps, each one network pass over the whole batch (skipped when no sample of
-  /// the batch has loop i directed). Synchronous (the step loop branches on that count).
+  /// sequential steps, each one network pass over the whole batch, on loop i's patch or the
+  /// lattice (skipped when no sample of the batch has loop i directed). Synchronous (the step
+  /// loop branches on that count).
   template <class ExecSpace>
   LoopSampleBatch<MemorySpace> sample(const ExecSpace& exec, int batch, std::uint32_t run,
                                       std::uint32_t first_chain = 0);
@@ -128,6 +143,29 @@ class LoopAutoregressiveSampler {
   /// Copies a device state view to host vectors.
   static std::vector<std::vector<std::int8_t>> to_host(const state_view& states);
 
+  /// Edges of loop i's receptive patch (global ids, increasing); empty unless evaluation is
+  /// patch.
+  std::vector<int> patch_edges(int loop) const {
+    if (patch_offset_host_.empty()) return {};
+    return std::vector<int>(patch_edges_host_.begin() + patch_offset_host_[loop],
+                            patch_edges_host_.begin() + patch_offset_host_[loop + 1]);
+  }
+  /// Network passes of the last sample() call: the steps at which some sample of the batch had
+  /// its loop directed (the others are skipped).
+  int last_sample_passes() const { return last_passes_; }
+  /// Largest receptive patch (edges); 0 unless evaluation is patch.
+  int max_patch_edges() const { return patches_.max_edges; }
+  /// Mean receptive patch over the loops (edges); 0 unless evaluation is patch.
+  double mean_patch_edges() const {
+    const int loops = static_cast<int>(patch_offset_host_.size()) - 1;
+    return loops > 0 ? double(patch_offset_host_.back()) / loops : 0.0;
+  }
+
+  /// Logits of step `step` for each state (batch x n1) as the sampler would compute them,
+  /// through the configured evaluation (for tests comparing the two).
+  template <class ExecSpace>
+  std::vector<double> step_logits(const ExecSpace& exec, const state_view& states, int step);
+
  private:
   const Lattice* lattice_;
   const CycleBasis* basis_;
@@ -143,11 +181,30 @@ class LoopAutoregressiveSampler {
   double baseline_ = 0.0;
   bool baseline_set_ = false;
   EignWorkspace<MemorySpace> ws_;
+  // Receptive patches, one graph per loop (evaluation = patch only): the patch edges' global
+  // ids by patches_.edge_offset, and the basis with each loop's edges in its patch's numbering.
+  int last_passes_ = 0;
+  bool use_patches_ = false;
+  EignGraphs<MemorySpace> patches_;
+  Kokkos::View<int*, MemorySpace> patch_edges_;
+  std::vector<int> patch_edges_host_, patch_offset_host_;
+  DeviceCycleBasis<MemorySpace> local_basis_;
 
  public:  // below: implementation steps, public because CUDA's device lambdas need it
   template <class ExecSpace>
   void fill_inputs(const ExecSpace& exec, const state_view& states,
                    const Kokkos::View<const int*, MemorySpace>& steps);
+  /// Inputs on the patches of steps(s): from whole states (local = false, batch x n1) or from
+  /// states already restricted to the patch (local = true, batch x max patch edges).
+  template <class ExecSpace>
+  void fill_patch_inputs(const ExecSpace& exec, const state_view& states, bool local,
+                         const Kokkos::View<const int*, MemorySpace>& steps);
+  /// Network pass and loop readout for sample s at step steps(s), on the patch or the lattice.
+  template <class ExecSpace>
+  void evaluate_logits(const ExecSpace& exec, const state_view& states, bool local_states,
+                       const Kokkos::View<const int*, MemorySpace>& steps,
+                       const Kokkos::View<double*, MemorySpace>& logits);
+  void build_patches();
   template <class ExecSpace>
   std::vector<double> teacher_force(const ExecSpace& exec,
                                     const std::vector<std::vector<std::int8_t>>& states,
@@ -229,6 +286,49 @@ LoopAutoregressiveSampler<MemorySpace>::LoopAutoregressiveSampler(
   Kokkos::deep_copy(edge_max_loop_, hi_host);
   adam_m_ = Kokkos::View<double*, MemorySpace>("frost::asi::mpvan_adam_m", net_.parameter_count());
   adam_v_ = Kokkos::View<double*, MemorySpace>("frost::asi::mpvan_adam_v", net_.parameter_count());
+  if (config_.evaluation == LoopEvaluation::patch) build_patches();
+}
+
+template <class MemorySpace>
+void LoopAutoregressiveSampler<MemorySpace>::build_patches() {
+  const IncidenceCsr b1 = incidence_csr(*lattice_);
+  const IncidenceCsr bt = transpose_incidence(b1);
+  const int loops = basis_->loop_count();
+  std::vector<IncidenceCsr> graphs;
+  graphs.reserve(loops);
+  std::vector<int> local_edges(basis_->edges.size());
+  patch_offset_host_.assign(1, 0);
+  patch_edges_host_.clear();
+  for (int i = 0; i < loops; ++i) {
+    const std::vector<int> seeds(basis_->edges.begin() + basis_->offsets[i],
+                                 basis_->edges.begin() + basis_->offsets[i + 1]);
+    EignPatch patch = receptive_patch(b1, bt, seeds, config_.network.layers);
+    for (int k = basis_->offsets[i]; k < basis_->offsets[i + 1]; ++k) {
+      local_edges[k] = static_cast<int>(
+          std::lower_bound(patch.edges.begin(), patch.edges.end(), basis_->edges[k]) -
+          patch.edges.begin());
+    }
+    patch_edges_host_.insert(patch_edges_host_.end(), patch.edges.begin(), patch.edges.end());
+    patch_offset_host_.push_back(static_cast<int>(patch_edges_host_.size()));
+    graphs.push_back(std::move(patch.b1));
+  }
+  patches_ = EignGraphs<MemorySpace>::create(concatenate_graphs(graphs));
+  patch_edges_ = Kokkos::View<int*, MemorySpace>(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "frost::asi::mpvan_patch_edges"),
+      patch_edges_host_.size());
+  Kokkos::deep_copy(
+      patch_edges_,
+      Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+          patch_edges_host_.data(), patch_edges_host_.size()));
+  local_basis_ = device_basis_;
+  local_basis_.edges = Kokkos::View<int*, MemorySpace>(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, "frost::asi::mpvan_patch_loop_edges"),
+      local_edges.size());
+  Kokkos::deep_copy(
+      local_basis_.edges,
+      Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+          local_edges.data(), local_edges.size()));
+  use_patches_ = true;
 }
 
 template <class MemorySpace>
@@ -268,6 +368,67 @@ void LoopAutoregressiveSampler<MemorySpace>::fill_inputs(
 
 template <class MemorySpace>
 template <class ExecSpace>
+void LoopAutoregressiveSampler<MemorySpace>::fill_patch_inputs(
+    const ExecSpace& exec, const state_view& states, bool local,
+    const Kokkos::View<const int*, MemorySpace>& steps) {
+  auto x = ws_.x[0];
+  auto y = ws_.y[0];
+  auto lo = edge_min_loop_;
+  auto hi = edge_max_loop_;
+  auto offset = patches_.edge_offset;
+  auto global = patch_edges_;
+  Kokkos::parallel_for(
+      "frost::asi::eign_patch_inputs",
+      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+          exec, {0, 0}, {static_cast<int>(steps.extent(0)), patches_.max_edges}),
+      KOKKOS_LAMBDA(const int s, const int e) {
+        const int step = steps(s);
+        const int row = offset(step) + e;
+        if (row >= offset(step + 1)) return;
+        const int g = global(row);
+        x(s, e, 0) = local ? states(s, e) : states(s, g);
+        y(s, e, 0) = 1.0;
+        y(s, e, 1) = lo(g) < step ? 1.0 : 0.0;
+        y(s, e, 2) = hi(g) > step ? 1.0 : 0.0;
+      });
+}
+
+template <class MemorySpace>
+template <class ExecSpace>
+void LoopAutoregressiveSampler<MemorySpace>::evaluate_logits(
+    const ExecSpace& exec, const state_view& states, bool local_states,
+    const Kokkos::View<const int*, MemorySpace>& steps,
+    const Kokkos::View<double*, MemorySpace>& logits) {
+  const int batch = static_cast<int>(steps.extent(0));
+  if (use_patches_) {
+    net_.resize_workspace(ws_, batch, patches_);
+    fill_patch_inputs(exec, states, local_states, steps);
+    net_.forward(exec, ws_, patches_, steps);
+    net_.loop_readout(exec, ws_, local_basis_, steps, logits);
+  } else {
+    net_.resize_workspace(ws_, batch);
+    fill_inputs(exec, states, steps);
+    net_.forward(exec, ws_);
+    net_.loop_readout(exec, ws_, device_basis_, steps, logits);
+  }
+}
+
+template <class MemorySpace>
+template <class ExecSpace>
+std::vector<double> LoopAutoregressiveSampler<MemorySpace>::step_logits(const ExecSpace& exec,
+                                                                        const state_view& states,
+                                                                        int step) {
+  const int batch = static_cast<int>(states.extent(0));
+  Kokkos::View<int*, MemorySpace> steps("frost::asi::mpvan_steps", batch);
+  Kokkos::deep_copy(exec, steps, step);
+  Kokkos::View<double*, MemorySpace> logits("frost::asi::mpvan_logits", batch);
+  evaluate_logits(exec, states, false, steps, logits);
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), logits);
+  return std::vector<double>(host.data(), host.data() + batch);
+}
+
+template <class MemorySpace>
+template <class ExecSpace>
 LoopSampleBatch<MemorySpace> LoopAutoregressiveSampler<MemorySpace>::sample(
     const ExecSpace& exec, int batch, std::uint32_t run, std::uint32_t first_chain) {
   const int n1 = lattice_->edge_count();
@@ -277,8 +438,8 @@ LoopSampleBatch<MemorySpace> LoopAutoregressiveSampler<MemorySpace>::sample(
   out.log_q = Kokkos::View<double*, MemorySpace>("frost::asi::mpvan_log_q", batch);
   out.alpha = Kokkos::View<std::uint8_t**, Kokkos::LayoutRight, MemorySpace>(
       "frost::asi::mpvan_alpha", batch, loops);
+  last_passes_ = 0;
   if (batch == 0) return out;
-  net_.resize_workspace(ws_, batch);
   auto states = out.states;
   auto log_q = out.log_q;
   auto alpha = out.alpha;
@@ -314,9 +475,8 @@ LoopSampleBatch<MemorySpace> LoopAutoregressiveSampler<MemorySpace>::sample(
         count);
     // parallel_reduce into a host scalar waits for the result.
     if (count == 0) continue;
-    fill_inputs(exec, states, steps);
-    net_.forward(exec, ws_);
-    net_.loop_readout(exec, ws_, device_basis_, steps, logits);
+    ++last_passes_;
+    evaluate_logits(exec, states, false, steps, logits);
     Kokkos::parallel_for(
         "frost::asi::mpvan_decide", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
         KOKKOS_LAMBDA(const int s) {
@@ -350,7 +510,8 @@ std::vector<double> LoopAutoregressiveSampler<MemorySpace>::teacher_force(
   // Replay on the host: one entry per (state, directed step), holding the state at that step.
   std::vector<int> entry_owner, entry_step;
   std::vector<std::uint8_t> entry_decision;
-  std::vector<std::int8_t> entry_states;
+  std::vector<std::int8_t> entry_states;  // whole states, or patch rows with use_patches_
+  std::vector<std::size_t> entry_offset = {0};
   for (std::size_t m = 0; m < states.size(); ++m) {
     const std::vector<std::uint8_t> alpha = peeler_.recover(reference_, states[m]);
     std::vector<std::int8_t> current = reference_;
@@ -359,7 +520,14 @@ std::vector<double> LoopAutoregressiveSampler<MemorySpace>::teacher_force(
         entry_owner.push_back(static_cast<int>(m));
         entry_step.push_back(i);
         entry_decision.push_back(alpha[i]);
-        entry_states.insert(entry_states.end(), current.begin(), current.end());
+        if (use_patches_) {
+          for (int k = patch_offset_host_[i]; k < patch_offset_host_[i + 1]; ++k) {
+            entry_states.push_back(current[patch_edges_host_[k]]);
+          }
+        } else {
+          entry_states.insert(entry_states.end(), current.begin(), current.end());
+        }
+        entry_offset.push_back(entry_states.size());
         if (alpha[i]) flip_loop(*basis_, i, current);
       } else if (alpha[i]) {
         log_q[m] = -std::numeric_limits<double>::infinity();
@@ -371,23 +539,20 @@ std::vector<double> LoopAutoregressiveSampler<MemorySpace>::teacher_force(
   const int chunk = std::max(1, config_.max_teacher_batch);
   for (int begin = 0; begin < entries; begin += chunk) {
     const int count = std::min(chunk, entries - begin);
-    state_view chunk_states("frost::asi::mpvan_teacher_states", count, n1);
+    const int width = use_patches_ ? patches_.max_edges : n1;
+    state_view chunk_states("frost::asi::mpvan_teacher_states", count, width);
     Kokkos::View<int*, MemorySpace> steps("frost::asi::mpvan_teacher_steps", count);
     auto states_host = Kokkos::create_mirror_view(chunk_states);
     auto steps_host = Kokkos::create_mirror_view(steps);
     for (int k = 0; k < count; ++k) {
       steps_host(k) = entry_step[begin + k];
-      for (int e = 0; e < n1; ++e) {
-        states_host(k, e) = entry_states[static_cast<std::size_t>(begin + k) * n1 + e];
-      }
+      const std::size_t first = entry_offset[begin + k], last = entry_offset[begin + k + 1];
+      for (std::size_t e = first; e < last; ++e) states_host(k, e - first) = entry_states[e];
     }
     Kokkos::deep_copy(exec, chunk_states, states_host);
     Kokkos::deep_copy(exec, steps, steps_host);
-    net_.resize_workspace(ws_, count);
-    fill_inputs(exec, chunk_states, steps);
-    net_.forward(exec, ws_);
     Kokkos::View<double*, MemorySpace> logits("frost::asi::mpvan_teacher_logits", count);
-    net_.loop_readout(exec, ws_, device_basis_, steps, logits);
+    evaluate_logits(exec, chunk_states, true, steps, logits);
     auto logits_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), logits);
     Kokkos::View<double*, MemorySpace> dlogits("frost::asi::mpvan_teacher_dlogits", count);
     auto dlogits_host = Kokkos::create_mirror_view(dlogits);
@@ -402,8 +567,13 @@ std::vector<double> LoopAutoregressiveSampler<MemorySpace>::teacher_force(
     }
     if (weights) {
       Kokkos::deep_copy(exec, dlogits, dlogits_host);
-      net_.loop_readout_backward(exec, ws_, device_basis_, steps, dlogits);
-      net_.backward(exec, ws_);
+      if (use_patches_) {
+        net_.loop_readout_backward(exec, ws_, local_basis_, steps, dlogits);
+        net_.backward(exec, ws_, patches_, steps);
+      } else {
+        net_.loop_readout_backward(exec, ws_, device_basis_, steps, dlogits);
+        net_.backward(exec, ws_);
+      }
     }
   }
   exec.fence();

@@ -24,6 +24,9 @@ void declare_train_params(core::ParamRegistry& reg) {
                  "network loop proposals (exact for any weights)");
   reg.add_int("train.layers", 2, "EIGN layers K").min(1).max(16);
   reg.add_int("train.width", 8, "EIGN channels d per kind (equivariant, invariant)").min(1).max(64);
+  reg.add_choice("train.evaluation", "patch", {"patch", "full"},
+                 "mode a: network pass per loop step on the loop's receptive patch (O(1) in L, "
+                 "logits identical) or on the whole lattice");
   reg.add_int("train.epochs", 100, "REINFORCE + Adam steps").min(1);
   reg.add_int("train.batch", 32, "samples per step (one batched network pass per loop)").min(1);
   reg.add_real("train.learning_rate", 1e-2, "Adam step size").min(0);
@@ -357,6 +360,8 @@ void run_mode_a(core::RunContext& ctx, const Lattice& lattice) {
   config.network.width = static_cast<int>(p.get_int("train.width"));
   config.learning_rate = p.get_real("train.learning_rate");
   config.seed = ctx.seed;
+  config.evaluation =
+      p.get_string("train.evaluation") == "full" ? LoopEvaluation::full : LoopEvaluation::patch;
   LoopAutoregressiveSampler<Memory> sampler(lattice, basis, reference, config);
 
   // The whole sector, when small enough, gives the exact KL of q to uniform on its support.
