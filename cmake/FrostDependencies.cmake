@@ -34,13 +34,16 @@ if(FROST_KOKKOS_SOURCE STREQUAL "standalone")
   # then exist twice beside the standalone Kokkos linked into frost. An empty library that
   # carries Debian's soname, loaded first, stands in for it: Teuchos' few Kokkos calls (profiling
   # regions, finalize hooks) then reach the one Kokkos in the process.
+  # frost's provenance reads a string from it, so no linker drops it as unused.
   file(WRITE ${CMAKE_BINARY_DIR}/kokkos_soname/stand_in.c
-       "/* Stands in for Debian's Kokkos library; see FrostDependencies.cmake. */\n")
+       "/* Stands in for Debian's Kokkos library; see cmake/FrostDependencies.cmake. */\n"
+       "const char frost_kokkos_origin[] = \"built from Debian's Trilinos source\";\n")
   add_library(frost_kokkos_stand_in SHARED ${CMAKE_BINARY_DIR}/kokkos_soname/stand_in.c)
   set_target_properties(frost_kokkos_stand_in PROPERTIES
     OUTPUT_NAME trilinos_kokkoscore VERSION 13.2 SOVERSION 13.2 LINKER_LANGUAGE C
     LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/kokkos_soname)
   target_link_libraries(frost_teuchos INTERFACE frost_kokkos_stand_in)
+  target_compile_definitions(frost_teuchos INTERFACE FROST_KOKKOS_STAND_IN)
   # Teuchos' Kokkos adapters and Debian's Kokkos itself are not linked at all.
   list(FILTER Teuchos_LIBRARIES EXCLUDE REGEX "kokkos")
 endif()

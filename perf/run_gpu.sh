@@ -4,13 +4,13 @@
 # same run, ratio). Build and bundle on a CPU machine first:
 #   FROST_BACKEND=cuda bash scripts/build.sh && bash tools/bundle.sh build-cuda
 # then, on the GPU machine, from the source tree:
-#   bash perf/run_gpu.sh build-cuda/bundle [RESULTS_DIR] [quick]
+#   bash perf/run_gpu.sh build-cuda/bundle [RESULTS_DIR] [tests|benches]  (default: both)
 # Every step's log lands in RESULTS_DIR (default gpu-results); the exit code is non-zero when a
 # test step failed.
 set -uo pipefail
-bundle=$(cd "${1:?usage: perf/run_gpu.sh BUNDLE_DIR [RESULTS_DIR] [quick]}" && pwd)
+bundle=$(cd "${1:?usage: perf/run_gpu.sh BUNDLE_DIR [RESULTS_DIR] [tests|benches]}" && pwd)
 out=${2:-gpu-results}
-quick=${3:-}
+only=${3:-}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,13 +34,15 @@ step() {  # step NAME KIND CMD...: KIND is test (failure counts) or bench
   tee "$out/device.txt"
 "$bundle/frost" --version | tee -a "$out/device.txt"
 
-step unit test "$bundle/frost_unit_tests"
-step mpi_np1 test mpirun -np 1 "$bundle/frost_mpi_tests"
-step mpi_np2 test mpirun -np 2 "$bundle/frost_mpi_tests"
-for t in "$root"/tests/cli/test_*.sh "$root"/tests/regression/test_*.sh; do
-  step "$(basename "$t" .sh)" test bash "$t" "$bundle/frost" "$root" mpirun
-done
-if [ "$quick" != quick ]; then
+if [ "$only" != benches ]; then
+  step unit test "$bundle/frost_unit_tests"
+  step mpi_np1 test mpirun -np 1 "$bundle/frost_mpi_tests"
+  step mpi_np2 test mpirun -np 2 "$bundle/frost_mpi_tests"
+  for t in "$root"/tests/cli/test_*.sh "$root"/tests/regression/test_*.sh; do
+    step "$(basename "$t" .sh)" test bash "$t" "$bundle/frost" "$root" mpirun
+  done
+fi
+if [ "$only" != tests ]; then
   step bench_floors bench "$bundle/bench_floors"
   step bench_sampler bench "$bundle/bench_sampler" 1 parallel
   step bench_recurrence bench "$bundle/bench_recurrence" 0.5 8192

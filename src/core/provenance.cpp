@@ -9,6 +9,10 @@
 
 #include "core/version.hpp"
 
+#ifdef FROST_KOKKOS_STAND_IN
+extern "C" const char frost_kokkos_origin[];  // defined by the stand-in library
+#endif
+
 namespace frost::core {
 
 std::string frost_version() {
@@ -65,22 +69,36 @@ std::string utc_now() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
+/// Where the Kokkos in this binary comes from (the stand-in library of standalone builds says).
+std::string kokkos_origin() {
+#ifdef FROST_KOKKOS_STAND_IN
+  return frost_kokkos_origin;
+#else
+  return "Debian packages";
+#endif
+}
 }  // namespace
 
 Provenance Provenance::collect(const std::string& command_line, int ranks) {
   Provenance p;
-  p.entries = {{"version", frost_version()},  {"commit", frost_commit()},
-               {"date", utc_now()},           {"ranks", std::to_string(ranks)},
-               {"kokkos", kokkos_version()},  {"backend", kokkos_backends()},
-               {"devices", kokkos_devices()}, {"mpi", mpi_version()},
-               {"hdf5", hdf5_version()},      {"command_line", command_line}};
+  p.entries = {{"version", frost_version()},
+               {"commit", frost_commit()},
+               {"date", utc_now()},
+               {"ranks", std::to_string(ranks)},
+               {"kokkos", kokkos_version() + " (" + kokkos_origin() + ")"},
+               {"backend", kokkos_backends()},
+               {"devices", kokkos_devices()},
+               {"mpi", mpi_version()},
+               {"hdf5", hdf5_version()},
+               {"command_line", command_line}};
   return p;
 }
 
 std::string version_text() {
   std::ostringstream o;
   o << "frost " << frost_version() << " (commit " << frost_commit() << ")\n"
-    << "Kokkos " << kokkos_version() << ", backends: " << kokkos_backends() << "\n"
+    << "Kokkos " << kokkos_version() << " (" << kokkos_origin()
+    << "), backends: " << kokkos_backends() << "\n"
     << "devices: " << kokkos_devices() << "\n"
     << "MPI: " << mpi_version() << "\n"
     << "HDF5: " << hdf5_version() << "\n";

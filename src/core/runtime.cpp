@@ -1,6 +1,7 @@
 #include "core/runtime.hpp"
 
 #include <Kokkos_Core.hpp>
+#include <cstdio>
 
 namespace frost::core {
 
@@ -17,8 +18,14 @@ Runtime::Runtime(int& argc, char**& argv) {
   args.disable_warnings = true;
 #if defined(KOKKOS_ENABLE_CUDA)
   int devices = 0;
-  cudaGetDeviceCount(&devices);
-  if (devices > 0) args.device_id = local_rank_ % devices;
+  const cudaError_t found = cudaGetDeviceCount(&devices);
+  if (found != cudaSuccess || devices == 0) {
+    // A CUDA build cannot run without a GPU; say so instead of aborting inside Kokkos.
+    std::fprintf(stderr, "frost: this is a CUDA build and no usable GPU was found (%s)\n",
+                 found != cudaSuccess ? cudaGetErrorString(found) : "no CUDA device");
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  args.device_id = local_rank_ % devices;
 #endif
   Kokkos::initialize(args);
 }
