@@ -40,6 +40,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/policy.hpp"
+
 namespace frost::recurrence {
 
 /// Dense methods. kAuto resolves through resolve_dense_plan.
@@ -242,7 +244,7 @@ void dense_forward(const Exec& exec, DenseMethod method, int chunk,
     typename V::Vecs v(alloc("frost::recurrence::bl_v"), B, P, n);
     Kokkos::parallel_for(
         "frost::recurrence::dense_bl_init",
-        Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>(exec, {0, 0, 0}, {B, P, n}),
+        core::RowMajorRange<Exec, 3>(exec, {0, 0, 0}, {B, P, n}),
         KOKKOS_LAMBDA(int b, int t, int i) {
           for (int j = 0; j < n; ++j) M(b, t, i, j) = t < T ? A(b, t, i, j) : S(i == j ? 1 : 0);
           v(b, t, i) = t < T ? bvec(b, t, i) : S(0);
@@ -276,8 +278,7 @@ void dense_forward(const Exec& exec, DenseMethod method, int chunk,
     }
     // Down-sweep of exclusive prefixes: only offsets (prefixes of t >= 1 are constant maps).
     Kokkos::parallel_for(
-        "frost::recurrence::dense_bl_root",
-        Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {B, n}),
+        "frost::recurrence::dense_bl_root", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {B, n}),
         KOKKOS_LAMBDA(int b, int i) { v(b, P - 1, i) = 0; });
     for (int d = P / 2; d >= 1; d /= 2) {
       const int count = P / (2 * d), dd = d;
@@ -480,7 +481,7 @@ void dense_backward(const Exec& exec, DenseMethod method, int chunk,
   const auto Arev = grad_A;
   Kokkos::parallel_for(
       "frost::recurrence::dense_adjoint_setup",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>(exec, {0, 0, 0}, {B, T, n}),
+      core::RowMajorRange<Exec, 3>(exec, {0, 0, 0}, {B, T, n}),
       KOKKOS_LAMBDA(int b, int tau, int i) {
         const int t = T - 1 - tau;
         grev(b, tau, i) = g(b, t, i);
@@ -489,8 +490,7 @@ void dense_backward(const Exec& exec, DenseMethod method, int chunk,
   dense_forward<Exec, S, Mem>(exec, method, chunk, Arev, grev, zero, rrev, rT);
   Kokkos::parallel_for(
       "frost::recurrence::dense_adjoint_grads",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>(exec, {0, 0, 0}, {B, T, n}),
-      KOKKOS_LAMBDA(int b, int t, int i) {
+      core::RowMajorRange<Exec, 3>(exec, {0, 0, 0}, {B, T, n}), KOKKOS_LAMBDA(int b, int t, int i) {
         const S r = rrev(b, T - 1 - t, i);
         grad_b(b, t, i) = r;
         for (int j = 0; j < n; ++j) grad_A(b, t, i, j) = r * (t == 0 ? h0(b, j) : h(b, t - 1, j));

@@ -35,6 +35,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/policy.hpp"
+
 namespace frost::recurrence {
 
 /// Eigenstate methods. kAuto resolves through resolve_eigen_method.
@@ -133,8 +135,7 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
   }
   if (method == EigenMethod::kSequential || (method == EigenMethod::kChunked && chunk >= T)) {
     Kokkos::parallel_for(
-        "frost::recurrence::eigen_sequential",
-        Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {B, KB}),
+        "frost::recurrence::eigen_sequential", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {B, KB}),
         KOKKOS_LAMBDA(int b, int kb) {
           const int k0 = kb * W, kw = K - k0 < W ? K - k0 : W;
           C ak[W], s[W];
@@ -166,7 +167,7 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
       B, nc, K);
   Kokkos::parallel_for(
       "frost::recurrence::eigen_chunk_reduce",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>(exec, {0, 0, 0}, {B, nc, KB}),
+      core::RowMajorRange<Exec, 3>(exec, {0, 0, 0}, {B, nc, KB}),
       KOKKOS_LAMBDA(int b, int j, int kb) {
         int t0, t1;
         window(j, t0, t1);
@@ -181,8 +182,7 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
       });
   // The carry replaces ends(b, j, k) by the state entering chunk j and writes the final state.
   Kokkos::parallel_for(
-      "frost::recurrence::eigen_chunk_carry",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {B, K}),
+      "frost::recurrence::eigen_chunk_carry", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {B, K}),
       KOKKOS_LAMBDA(int b, int k) {
         const C ak = a(k);
         // a^L by repeated squaring; the last chunk may be shorter but its power is not needed.
@@ -209,7 +209,7 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
       });
   Kokkos::parallel_for(
       "frost::recurrence::eigen_chunk_fixup",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>(exec, {0, 0, 0}, {B, nc, KB}),
+      core::RowMajorRange<Exec, 3>(exec, {0, 0, 0}, {B, nc, KB}),
       KOKKOS_LAMBDA(int b, int j, int kb) {
         int t0, t1;
         window(j, t0, t1);
@@ -267,8 +267,7 @@ void eigen_backward(const Exec& exec, EigenMethod method, int chunk,
          B, K);
   eigen_scan<Exec, S, Mem>(exec, method, chunk, abar, zero, grad_c, grad_beta, d0, true);
   Kokkos::parallel_for(
-      "frost::recurrence::eigen_grad_c0",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {B, K}),
+      "frost::recurrence::eigen_grad_c0", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {B, K}),
       KOKKOS_LAMBDA(int b, int k) { grad_c0(b, k) = abar(k) * d0(b, k); });
   // G_a = sum_{b,t} d[t] conj(c[t-1]): partial sums over (batch, time block, mode) keep the
   // machine busy when K alone is small, then one thread per mode adds its partials.
@@ -279,7 +278,7 @@ void eigen_backward(const Exec& exec, EigenMethod method, int chunk,
   if (nc > 0)
     Kokkos::parallel_for(
         "frost::recurrence::eigen_grad_a_partial",
-        Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>(exec, {0, 0, 0}, {B, nc, K}),
+        core::RowMajorRange<Exec, 3>(exec, {0, 0, 0}, {B, nc, K}),
         KOKKOS_LAMBDA(int b, int j, int k) {
           const int t0 = j * L, t1 = t0 + L < T ? t0 + L : T;
           C s(0);

@@ -39,6 +39,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/policy.hpp"
 #include "recurrence/eigenstate.hpp"
 
 namespace frost::recurrence {
@@ -160,8 +161,7 @@ void broadcast_rows(const Exec& exec, const typename TenViews<S, Mem>::Vec& bias
                     const typename TenViews<S, Mem>::Rows& out) {
   const int n = static_cast<int>(out.extent(0)), m = static_cast<int>(out.extent(1));
   Kokkos::parallel_for(
-      "frost::recurrence::ten_bias_broadcast",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {n, m}),
+      "frost::recurrence::ten_bias_broadcast", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {n, m}),
       KOKKOS_LAMBDA(int r, int j) { out(r, j) = bias(j); });
 }
 
@@ -178,8 +178,7 @@ void column_sums(const Exec& exec, const typename TenViews<S, Mem>::Rows& in,
                          std::string("frost::recurrence::ten_column_partial")),
       nb, m);
   Kokkos::parallel_for(
-      "frost::recurrence::ten_column_partial",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {nb, m}),
+      "frost::recurrence::ten_column_partial", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {nb, m}),
       KOKKOS_LAMBDA(int j, int col) {
         const int r0 = j * L, r1 = r0 + L < n ? r0 + L : n;
         S s(0);
@@ -201,8 +200,7 @@ void conjugate(const Exec& exec, const typename TenViews<S, Mem>::CMat& in,
                const typename TenViews<S, Mem>::CMat& out) {
   const int n = static_cast<int>(in.extent(0)), m = static_cast<int>(in.extent(1));
   Kokkos::parallel_for(
-      "frost::recurrence::ten_conjugate",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {n, m}),
+      "frost::recurrence::ten_conjugate", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {n, m}),
       KOKKOS_LAMBDA(int i, int j) { out(i, j) = Kokkos::conj(in(i, j)); });
 }
 
@@ -387,7 +385,7 @@ void ten_backward(const Exec& exec, EigenPlan plan, const TenLayerParams<S, Mem>
     const auto gc = grad_c;
     Kokkos::parallel_for(
         "frost::recurrence::ten_grad_final_state",
-        Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>(exec, {0, 0}, {B, K}),
+        core::RowMajorRange<Exec, 2>(exec, {0, 0}, {B, K}),
         KOKKOS_LAMBDA(int b, int k) { gc(b, T - 1, k) += grad_cT(b, k); });
   }
   eigen_backward<Exec, S, Mem>(exec, plan.method, plan.chunk, tape.lambda, params.omega, c0, tape.c,
