@@ -14,6 +14,7 @@
 #pragma once
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -67,6 +68,10 @@ struct WaveSources : SourceViews<Real, MemorySpace> {
   using SourceViews<Real, MemorySpace>::include_self;
   using SourceViews<Real, MemorySpace>::n;
   std::vector<double> host_frequency, host_phase;  ///< w_j and phi_j in double for set_time
+  /// Per-chunk partial sums of the chunked kernel (chunks x n), kept between calls because a
+  /// device allocation per evaluation would cost more than the evaluation at small N. Calls
+  /// sharing one WaveSources must therefore not run concurrently.
+  mutable Kokkos::View<double**, MemorySpace> partial_re, partial_im;
 
   WaveSources() = default;
   WaveSources(const std::vector<double>& positions_xyz, const SourceParams& p, double eps,
@@ -124,6 +129,16 @@ constexpr int default_target_block() {
              : 1;
 }
 
+/// a / d for the pair weight A_j / (r + eps), d >= eps > 0. CUDA's float path uses the fast
+/// reciprocal (2 ulp), well inside the float kernels' tolerance, instead of the IEEE division.
+template <class Real>
+KOKKOS_INLINE_FUNCTION Real pair_weight(Real a, Real d) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (std::is_same_v<Real, float>) return __fdividef(a, d);
+#endif
+  return a / d;
+}
+
 /// Pair-sum functor: work item b handles targets begin + b*Block ... (clipped to end).
 template <class Acc, int Block, class Real, class MemorySpace>
 struct PsiKernel {
@@ -176,20 +191,178 @@ struct PsiKernel {
   }
 };
 
+/// Sources per chunk of the chunked kernel for n nodes: a function of n alone (never of the
+/// target range or the backend), so a target's sum has the same association on every rank. About
+/// n^2 / 2^19 sources make n x chunks ~ 2^19 (target, chunk) work items, twice the resident
+/// threads of a large GPU at n = 8,000, and a handful of chunks at n = 10^6 (where the targets
+/// alone fill it); a multiple of 128 so that whole scratch tiles are staged.
+inline int psi_source_chunk(int n) {
+  constexpr long long kQuantum = 128;
+  const long long want = (static_cast<long long>(n) * n) >> 19;
+  const long long chunk = std::max(kQuantum, (want + kQuantum - 1) / kQuantum * kQuantum);
+  return static_cast<int>(std::min<long long>(chunk, std::max(n, 1)));
+}
+
+/// Shape of the chunked kernel. Only `chunk` changes results; 0 means psi_source_chunk(n).
+struct ChunkedShape {
+  int chunk = 0;      ///< sources per chunk
+  int tile = 128;     ///< sources staged in team scratch at a time
+  int team_size = 0;  ///< threads per team; 0: 128 on devices, 1 on hosts
+};
+
+/// Chunked pair sum: team (block b, chunk c) stages the chunk's sources in scratch, tile by tile,
+/// and each thread adds them in source order into the sums of its PerThread consecutive targets;
+/// the chunk's partial sums go to partial(c, i).
+template <class Acc, int PerThread, class Real, class MemorySpace, class ExecSpace>
+struct PsiChunkKernel {
+  using member = typename Kokkos::TeamPolicy<ExecSpace>::member_type;
+  using scratch_view = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space,
+                                    Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  SourceViews<Real, MemorySpace> src;
+  int begin, end, chunk, tile, blocks;  // blocks: target blocks per chunk
+  Kokkos::View<double**, MemorySpace> part_re, part_im;
+
+  static std::size_t scratch_bytes(int tile) { return 6 * scratch_view::shmem_size(tile); }
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member& team) const {
+    const int c = team.league_rank() / blocks, block = team.league_rank() % blocks;
+    const int rank = team.team_rank(), threads = team.team_size();
+    const int first = begin + (block * threads + rank) * PerThread;
+    const int j0 = c * chunk, j1 = j0 + chunk < src.n ? j0 + chunk : src.n;
+    scratch_view sx(team.team_scratch(0), tile), sy(team.team_scratch(0), tile),
+        sz(team.team_scratch(0), tile), sa(team.team_scratch(0), tile),
+        sk(team.team_scratch(0), tile), sp(team.team_scratch(0), tile);
+    Real tx[PerThread], ty[PerThread], tz[PerThread];
+    Acc sum_re[PerThread], sum_im[PerThread];
+    for (int b = 0; b < PerThread; ++b) {
+      // Threads past the end compute copies of the last target and write nothing.
+      const int i = first + b < end ? first + b : end - 1;
+      tx[b] = src.x(i);
+      ty[b] = src.y(i);
+      tz[b] = src.z(i);
+      sum_re[b] = Acc(0);
+      sum_im[b] = Acc(0);
+    }
+    const Real eps = src.softening;
+    for (int t0 = j0; t0 < j1; t0 += tile) {
+      const int len = t0 + tile < j1 ? tile : j1 - t0;
+      for (int s = rank; s < len; s += threads) {
+        sx(s) = src.x(t0 + s);
+        sy(s) = src.y(t0 + s);
+        sz(s) = src.z(t0 + s);
+        sa(s) = src.amplitude(t0 + s);
+        sk(s) = src.wavenumber(t0 + s);
+        sp(s) = src.phase(t0 + s);
+      }
+      team.team_barrier();
+      for (int s = 0; s < len; ++s) {
+        const Real px = sx(s), py = sy(s), pz = sz(s), a = sa(s), k = sk(s), ph = sp(s);
+        for (int b = 0; b < PerThread; ++b) {
+          const Real dx = tx[b] - px, dy = ty[b] - py, dz = tz[b] - pz;
+          const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
+          const Real w = pair_weight(a, r + eps);
+          Real sn, cs;
+          reduced_sincos(k * r + ph, sn, cs);
+          sum_re[b] += static_cast<Acc>(w * cs);
+          sum_im[b] += static_cast<Acc>(w * sn);
+        }
+      }
+      team.team_barrier();  // the tile is consumed before the next one overwrites it
+    }
+    for (int b = 0; b < PerThread; ++b) {
+      const int i = first + b;
+      if (i >= end) break;
+      part_re(c, i) = static_cast<double>(sum_re[b]);
+      part_im(c, i) = static_cast<double>(sum_im[b]);
+    }
+  }
+};
+
+/// Adds the chunks' partial sums of each target in chunk order (no atomics: deterministic).
+template <class Real, class MemorySpace>
+struct PsiCombineKernel {
+  SourceViews<Real, MemorySpace> src;
+  int chunks;
+  Kokkos::View<double**, MemorySpace> part_re, part_im;
+  Kokkos::View<double*, MemorySpace> re, im;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int i) const {
+    double out_re = 0.0, out_im = 0.0;
+    for (int c = 0; c < chunks; ++c) {
+      out_re += part_re(c, i);
+      out_im += part_im(c, i);
+    }
+    if (!src.include_self) {
+      const Real w = src.amplitude(i) / src.softening;
+      Real s, c;
+      reduced_sincos(src.phase(i), s, c);
+      out_re -= static_cast<double>(w * c);
+      out_im -= static_cast<double>(w * s);
+    }
+    re(i) = out_re;
+    im(i) = out_im;
+  }
+};
+
+/// psi_i for targets [begin, end) by the chunked team kernel (what devices run; callable on any
+/// backend). Results depend on n and shape.chunk only, not on the target range, team size or
+/// tile. Same output contract as evaluate_psi.
+template <class Acc, int PerThread = 0, class ExecSpace, class Real, class MemorySpace>
+void evaluate_psi_chunked(const ExecSpace& exec, const WaveSources<Real, MemorySpace>& src,
+                          int begin, int end, const Kokkos::View<double*, MemorySpace>& re,
+                          const Kokkos::View<double*, MemorySpace>& im, ChunkedShape shape = {}) {
+  constexpr bool kHost =
+      Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible;
+  constexpr int kPer = PerThread > 0 ? PerThread : (kHost ? 8 : 1);
+  using Kernel = PsiChunkKernel<Acc, kPer, Real, MemorySpace, ExecSpace>;
+  if (end <= begin || src.n <= 0) return;
+  const int chunk = shape.chunk > 0 ? std::min(shape.chunk, src.n) : psi_source_chunk(src.n);
+  const int chunks = (src.n + chunk - 1) / chunk;
+  const int tile = std::max(1, std::min(shape.tile, chunk));
+  const int team = shape.team_size > 0 ? shape.team_size : (kHost ? 1 : 128);
+  const int per_team = team * kPer;
+  const int blocks = (end - begin + per_team - 1) / per_team;
+  auto& pre = src.partial_re;
+  auto& pim = src.partial_im;
+  if (static_cast<int>(pre.extent(0)) < chunks || static_cast<int>(pre.extent(1)) < src.n) {
+    pre = Kokkos::View<double**, MemorySpace>(
+        Kokkos::view_alloc(exec, Kokkos::WithoutInitializing, "frost::wavefield::partial_re"),
+        chunks, src.n);
+    pim = Kokkos::View<double**, MemorySpace>(
+        Kokkos::view_alloc(exec, Kokkos::WithoutInitializing, "frost::wavefield::partial_im"),
+        chunks, src.n);
+  }
+  const SourceViews<Real, MemorySpace>& views = src;
+  Kokkos::TeamPolicy<ExecSpace> policy(exec, blocks * chunks, team);
+  Kokkos::parallel_for("frost::wavefield::psi_chunks",
+                       policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(tile))),
+                       Kernel{views, begin, end, chunk, tile, blocks, pre, pim});
+  Kokkos::parallel_for("frost::wavefield::psi_combine",
+                       Kokkos::RangePolicy<ExecSpace>(exec, begin, end),
+                       PsiCombineKernel<Real, MemorySpace>{views, chunks, pre, pim, re, im});
+}
+
 /// psi_i for targets i in [begin, end) (node indices; the sources are all nodes). `re` and `im`
 /// are indexed by node and must have extent n; entries outside the range are left alone, so ranks
-/// can later split the targets. Acc is the accumulation type (double, or Real).
+/// can later split the targets. Acc is the accumulation type (double, or Real). Hosts run one
+/// work item per block of Block targets over all sources; devices run the chunked kernel, since
+/// one thread per target leaves a GPU mostly idle at n = 8,000.
 template <class Acc, int Block = 0, class ExecSpace, class Real, class MemorySpace>
 void evaluate_psi(const ExecSpace& exec, const WaveSources<Real, MemorySpace>& src, int begin,
                   int end, const Kokkos::View<double*, MemorySpace>& re,
                   const Kokkos::View<double*, MemorySpace>& im) {
   constexpr int kBlock = Block > 0 ? Block : default_target_block<ExecSpace>();
   if (end <= begin) return;
-  const int items = (end - begin + kBlock - 1) / kBlock;
-  Kokkos::parallel_for(
-      "frost::wavefield::psi", Kokkos::RangePolicy<ExecSpace>(exec, 0, items),
-      PsiKernel<Acc, kBlock, Real, MemorySpace>{
-          static_cast<const SourceViews<Real, MemorySpace>&>(src), begin, end, re, im});
+  if constexpr (!Kokkos::SpaceAccessibility<Kokkos::HostSpace,
+                                            typename ExecSpace::memory_space>::accessible) {
+    evaluate_psi_chunked<Acc>(exec, src, begin, end, re, im);
+  } else {
+    const int items = (end - begin + kBlock - 1) / kBlock;
+    Kokkos::parallel_for(
+        "frost::wavefield::psi", Kokkos::RangePolicy<ExecSpace>(exec, 0, items),
+        PsiKernel<Acc, kBlock, Real, MemorySpace>{
+            static_cast<const SourceViews<Real, MemorySpace>&>(src), begin, end, re, im});
+  }
 }
 
 /// The time-independent propagator of a geometry: G_ij = exp(i k_j r_ij) / (r_ij + eps) for

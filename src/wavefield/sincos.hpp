@@ -112,12 +112,17 @@ struct SinCosConstants<float> {
 template <class Real>
 KOKKOS_INLINE_FUNCTION void reduced_sincos(Real x, Real& s, Real& c) {
   using K = SinCosConstants<Real>;
-  const Real n = (x * K::kTwoOverPi + K::kRoundMagic) - K::kRoundMagic;
+  const Real shifted = x * K::kTwoOverPi + K::kRoundMagic;
+  const Real n = shifted - K::kRoundMagic;
   const Real r = ((x - n * K::kPio2Hi) - n * K::kPio2Mid) - n * K::kPio2Lo;
   const Real z = r * r;
   const Real sp = K::sin_poly(r, z);
   const Real cp = K::cos_poly(z);
-  const int q = static_cast<int>(n);
+  // The quadrant's low bits are the low mantissa bits of `shifted`: reading them avoids a
+  // float-to-int conversion, which runs at a quarter of the FMA rate on GPUs.
+  typename RsqrtConstants<Real>::Bits bits;
+  std::memcpy(&bits, &shifted, sizeof bits);
+  const int q = static_cast<int>(bits & 3);
   const bool swap = (q & 1) != 0;
   const Real sr = swap ? cp : sp;
   const Real cr = swap ? sp : cp;

@@ -72,7 +72,62 @@ void check_kernels(double t, bool self, double tol) {
   EXPECT_LE(rel_error(ref_re, ref_im, re, im), tol) << "propagator";
 }
 
+/// The chunked (device) kernel on this backend, for the default shape and a small one that makes
+/// many chunks and several scratch tiles per chunk: within tol of the double loop, and bitwise the
+/// same whichever target slices compute it.
+template <class Real, class Acc>
+void check_chunked(double t, bool self, double tol) {
+  const int n = 203;
+  Case c = random_case(n);
+  std::vector<double> ref_re, ref_im;
+  psi_reference(c.xyz, c.p, t, 0.05, self, ref_re, ref_im);
+  WaveSources<Real, Mem> src(c.xyz, c.p, 0.05, self);
+  src.set_time(t);
+  Exec exec;
+  for (const int chunk : {0, 50}) {
+    Kokkos::View<double*, Mem> re("re", n), im("im", n);
+    ChunkedShape shape;
+    shape.chunk = chunk;
+    evaluate_psi_chunked<Acc>(exec, src, 0, n, re, im, shape);
+    EXPECT_LE(rel_error(ref_re, ref_im, re, im), tol) << "chunk " << chunk;
+    auto whole_re = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), re);
+    auto whole_im = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), im);
+    // Other slices, tiles and team shapes: 1, 76 and 126 targets; tiles of 7 sources.
+    Kokkos::deep_copy(re, 0.0);
+    Kokkos::deep_copy(im, 0.0);
+    ChunkedShape other = shape;
+    other.tile = 7;
+    other.team_size = 1;
+    evaluate_psi_chunked<Acc, 3>(exec, src, 0, 1, re, im, other);
+    evaluate_psi_chunked<Acc, 1>(exec, src, 1, 77, re, im, other);
+    evaluate_psi_chunked<Acc>(exec, src, 77, n, re, im, shape);
+    auto split_re = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), re);
+    auto split_im = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), im);
+    int differing = 0;
+    for (int i = 0; i < n; ++i)
+      differing += split_re(i) != whole_re(i) || split_im(i) != whole_im(i);
+    EXPECT_EQ(differing, 0) << "chunk " << chunk;
+  }
+}
+
 }  // namespace
+
+TEST(WavefieldField, ChunkSizeDependsOnNOnly) {
+  EXPECT_EQ(psi_source_chunk(100), 100);
+  EXPECT_EQ(psi_source_chunk(8000), 128);
+  EXPECT_EQ(psi_source_chunk(8000) % 128, 0);
+  EXPECT_GE(psi_source_chunk(1000000), 1000000 / 4);
+}
+
+TEST(WavefieldField, ChunkedKernelF64) {
+  check_chunked<double, double>(1.0e4, true, 1e-12);
+  check_chunked<double, double>(3.0, false, 1e-12);
+}
+
+TEST(WavefieldField, ChunkedKernelF32) {
+  check_chunked<float, double>(1.0e4, true, 1e-5);
+  check_chunked<float, float>(1.0, false, 1e-5);
+}
 
 TEST(WavefieldField, SinCosMatchesLibm) {
   double worst = 0, worst_f = 0;
