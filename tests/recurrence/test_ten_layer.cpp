@@ -442,8 +442,11 @@ TEST(RecurrenceTen, EveryKernelIsNamedByModuleAndStep) {
   const std::regex grammar("frost::recurrence::[a-z0-9_]+");
   std::set<std::string> frost_kernels;
   for (const auto& name : seen_labels()) {
-    // Kokkos' own kernels (view initialisation, copies) and Kokkos Kernels' GEMMs carry theirs.
-    if (name.rfind("Kokkos::", 0) == 0 || name.rfind("KokkosBlas::", 0) == 0) continue;
+    // Kokkos' own kernels (view initialisation, copies) and Kokkos Kernels' GEMMs carry theirs
+    // (on GPUs some GEMM shapes run as "... Dot Product Based GEMM").
+    if (name.rfind("Kokkos::", 0) == 0 || name.rfind("KokkosBlas::", 0) == 0 ||
+        name.find("GEMM") != std::string::npos)
+      continue;
     EXPECT_TRUE(std::regex_match(name, grammar)) << "kernel label '" << name << "'";
     frost_kernels.insert(name);
   }
