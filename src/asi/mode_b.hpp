@@ -381,13 +381,8 @@ EdgeAutoregressiveSampler<MemorySpace>::to_device(
 template <class MemorySpace>
 std::vector<std::vector<std::int8_t>> EdgeAutoregressiveSampler<MemorySpace>::to_host(
     const state_view& states) {
-  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), states);
-  std::vector<std::vector<std::int8_t>> out(states.extent(0));
-  for (std::size_t s = 0; s < out.size(); ++s) {
-    out[s].resize(states.extent(1));
-    for (std::size_t e = 0; e < states.extent(1); ++e) out[s][e] = host(s, e);
-  }
-  return out;
+  // Both samplers hold states in the same (sample, island) view type.
+  return LoopAutoregressiveSampler<MemorySpace>::to_host(states);
 }
 
 template <class MemorySpace>
