@@ -309,7 +309,7 @@ class Eign {
   Kokkos::View<int*, MemorySpace> rank_;  ///< causal order; empty when not causal
   EignGraphs<MemorySpace> whole_;         ///< the same B1 views as one graph
 
- public:  // below: implementation steps, public because CUDA's device lambdas need it
+  // Implementation steps (kernels in detail::).
   using graph_map = Kokkos::View<const int*, MemorySpace>;  ///< empty: every sample on graph 0
   template <class ExecSpace>
   void forward_on(const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
@@ -407,57 +407,449 @@ void Eign<MemorySpace>::set_causal_order(const std::vector<int>& rank) {
   causal_ = true;
 }
 
+// The kernels below are named functors rather than lambdas: CUDA's extended host-device lambdas
+// in member templates instantiated by several translation units can call through a null host
+// function pointer when run on a host execution space.
+namespace detail {
+
+template <class MemorySpace>
+using EignIndexView = Kokkos::View<int*, MemorySpace>;
+template <class MemorySpace>
+using EignSignView = Kokkos::View<std::int8_t*, MemorySpace>;
+
+/// One row (s, e) of the masked operator products px = M_equ X, qx = M_equ_inv X,
+/// qy = M_inv_equ Y, py = M_inv Y through the two vertices of island e.
+template <class MemorySpace>
+struct EignMaskedProducts {
+  EignTensor<MemorySpace> x, y, px, qx, py, qy;
+  EignIndexView<MemorySpace> b_row, b_ent, t_row, t_ent, rank;
+  EignSignView<MemorySpace> b_val, t_val;
+  int dx, dy;
+  bool strict;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    double apx[kEignMaxWidth], aqx[kEignMaxWidth], apy[kEignMaxWidth], aqy[kEignMaxWidth];
+    for (int j = 0; j < dx; ++j) apx[j] = aqx[j] = 0.0;
+    for (int j = 0; j < dy; ++j) apy[j] = aqy[j] = 0.0;
+    const int re = rank(e);
+    for (int k = t_row(e); k < t_row(e + 1); ++k) {
+      const int v = t_ent(k);
+      const double be = t_val(k);
+      for (int m = b_row(v); m < b_row(v + 1); ++m) {
+        const int f = b_ent(m);
+        const int rf = rank(f);
+        if (strict ? rf >= re : rf > re) continue;
+        const double bf = b_val(m);
+        for (int j = 0; j < dx; ++j) {
+          const double xv = x(s, f, j);
+          apx[j] += be * bf * xv;
+          aqx[j] += bf * xv;
+        }
+        for (int j = 0; j < dy; ++j) {
+          const double yv = y(s, f, j);
+          aqy[j] += be * yv;
+          apy[j] += yv;
+        }
+      }
+    }
+    for (int j = 0; j < dx; ++j) {
+      px(s, e, j) = apx[j];
+      qx(s, e, j) = aqx[j];
+    }
+    for (int j = 0; j < dy; ++j) {
+      py(s, e, j) = apy[j];
+      qy(s, e, j) = aqy[j];
+    }
+  }
+};
+
+/// One row (s, e) of the adjoint of the masked products, accumulated into dxi, dyi.
+template <class MemorySpace>
+struct EignMaskedAdjoint {
+  EignTensor<MemorySpace> dxi, dyi, g2, g3, g5, g6;
+  EignIndexView<MemorySpace> b_row, b_ent, t_row, t_ent, rank;
+  EignSignView<MemorySpace> b_val, t_val;
+  int dx, dy;
+  bool strict;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    const int re = rank(e);
+    for (int k = t_row(e); k < t_row(e + 1); ++k) {
+      const int v = t_ent(k);
+      const double be = t_val(k);
+      for (int m = b_row(v); m < b_row(v + 1); ++m) {
+        const int f = b_ent(m);
+        const int rf = rank(f);
+        if (strict ? rf <= re : rf < re) continue;
+        const double bf = b_val(m);
+        for (int j = 0; j < dx; ++j) dxi(s, e, j) += be * (bf * g2(s, f, j) + g6(s, f, j));
+        for (int j = 0; j < dy; ++j) dyi(s, e, j) += bf * g3(s, f, j) + g5(s, f, j);
+      }
+    }
+  }
+};
+
+/// Vertex row (s, v) of out = B1 in (+ B1 in2), each with signed or absolute entries.
+template <class MemorySpace>
+struct EignVertexSum {
+  EignIndexView<MemorySpace> row_map, entries, offset;
+  EignSignView<MemorySpace> values;
+  Kokkos::View<const int*, MemorySpace> graph_of;
+  EignTensor<MemorySpace> in, in2, out;
+  int in_width, in2_width, width;
+  bool in_signed, in2_signed, per_sample, has2;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int v) const {
+    const int g = per_sample ? graph_of(s) : 0;
+    const int row = offset(g) + v;
+    if (row >= offset(g + 1)) return;
+    for (int j = 0; j < width; ++j) out(s, v, j) = 0.0;
+    for (int k = row_map(row); k < row_map(row + 1); ++k) {
+      const int e = entries(k);
+      const double val = values(k);
+      const double w1 = in_signed ? val : Kokkos::Experimental::fabs(val);
+      for (int j = 0; j < in_width; ++j) out(s, v, j) += w1 * in(s, e, j);
+      if (has2) {
+        const double w2 = in2_signed ? val : Kokkos::Experimental::fabs(val);
+        for (int j = 0; j < in2_width; ++j) out(s, v, j) += w2 * in2(s, e, j);
+      }
+    }
+  }
+};
+
+/// Edge row (s, e) of B1^T in (signed) and |B1|^T in (absolute), set or accumulated.
+template <class MemorySpace>
+struct EignEdgeGather {
+  EignIndexView<MemorySpace> row_map, entries, offset;
+  EignSignView<MemorySpace> values;
+  Kokkos::View<const int*, MemorySpace> graph_of;
+  EignTensor<MemorySpace> in, out_signed, out_abs;
+  int width;
+  bool per_sample, want_signed, want_abs, accumulate;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    const int g = per_sample ? graph_of(s) : 0;
+    const int row = offset(g) + e;
+    if (row >= offset(g + 1)) return;
+    for (int j = 0; j < width; ++j) {
+      double sum_signed = 0.0, sum_abs = 0.0;
+      for (int k = row_map(row); k < row_map(row + 1); ++k) {
+        const double x = in(s, entries(k), j);
+        sum_signed += values(k) * x;
+        sum_abs += x;  // |B1| entries are 1
+      }
+      if (want_signed) out_signed(s, e, j) = (accumulate ? out_signed(s, e, j) : 0.0) + sum_signed;
+      if (want_abs) out_abs(s, e, j) = (accumulate ? out_abs(s, e, j) : 0.0) + sum_abs;
+    }
+  }
+};
+
+/// Weight (i, j) of a linear map's gradient: sum over samples and rows of in(., ., i) dout(., .,
+/// j).
+template <class MemorySpace>
+struct EignWeightGradient {
+  Kokkos::View<double*, MemorySpace> grads;
+  EignTensor<MemorySpace> in, dout;
+  EignIndexView<MemorySpace> edge_offset;
+  Kokkos::View<const int*, MemorySpace> graph_of;
+  int d, offset, batch;
+  bool per_sample;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int i, const int j) const {
+    double sum = 0.0;
+    for (int s = 0; s < batch; ++s) {
+      const int gs = per_sample ? graph_of(s) : 0;
+      const int n1 = edge_offset(gs + 1) - edge_offset(gs);
+      for (int e = 0; e < n1; ++e) sum += in(s, e, i) * dout(s, e, j);
+    }
+    grads(offset + i * d + j) += sum;
+  }
+};
+
+/// Row (s, e) of one layer's forward pass: the six linear maps, both norms, tanh and SiLU.
+template <class MemorySpace>
+struct EignLayerForward {
+  Kokkos::View<double*, MemorySpace> p;
+  EignTensor<MemorySpace> x, y, px, qx, py, qy, ahat, chat, xo, yo;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> arms, cstd;
+  EignIndexView<MemorySpace> edge_offset;
+  Kokkos::View<const int*, MemorySpace> graph_of;
+  EignLayerLayout lay;
+  int d;
+  double eps, self_x;
+  bool per_sample;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    const int g = per_sample ? graph_of(s) : 0;
+    if (e >= edge_offset(g + 1) - edge_offset(g)) return;
+    const int dx = lay.dx, dy = lay.dy;
+    double a[kEignMaxWidth], c[kEignMaxWidth];
+    for (int j = 0; j < d; ++j) {
+      a[j] = 0.0;
+      c[j] = p(lay.b + j);
+    }
+    for (int i = 0; i < dx; ++i) {
+      const double xi = self_x * x(s, e, i), pxi = px(s, e, i), qxi = qx(s, e, i);
+      for (int j = 0; j < d; ++j) {
+        a[j] += xi * p(lay.w1 + i * d + j) + pxi * p(lay.w2 + i * d + j);
+        c[j] += qxi * p(lay.w6 + i * d + j);
+      }
+    }
+    for (int i = 0; i < dy; ++i) {
+      const double yi = y(s, e, i), pyi = py(s, e, i), qyi = qy(s, e, i);
+      for (int j = 0; j < d; ++j) {
+        a[j] += qyi * p(lay.w3 + i * d + j);
+        c[j] += yi * p(lay.w4 + i * d + j) + pyi * p(lay.w5 + i * d + j);
+      }
+    }
+    double ms = 0.0, mean = 0.0;
+    for (int j = 0; j < d; ++j) {
+      ms += a[j] * a[j];
+      mean += c[j];
+    }
+    const double rms = Kokkos::Experimental::sqrt(ms / d + eps);
+    mean /= d;
+    double var = 0.0;
+    for (int j = 0; j < d; ++j) var += (c[j] - mean) * (c[j] - mean);
+    const double sd = Kokkos::Experimental::sqrt(var / d + eps);
+    arms(s, e) = rms;
+    cstd(s, e) = sd;
+    for (int j = 0; j < d; ++j) {
+      const double ah = a[j] / rms;
+      const double ch = (c[j] - mean) / sd;
+      ahat(s, e, j) = ah;
+      chat(s, e, j) = ch;
+      xo(s, e, j) = Kokkos::Experimental::tanh(p(lay.gx + j) * ah);
+      const double z = p(lay.gy + j) * ch + p(lay.by + j);
+      yo(s, e, j) = z * eign_sigmoid(z);
+    }
+  }
+};
+
+/// Row (s, e) of the backward pass through a layer's nonlinearities and norms to dA, dC.
+template <class MemorySpace>
+struct EignBackwardNorm {
+  Kokkos::View<double*, MemorySpace> p;
+  EignTensor<MemorySpace> ahat, chat, xo, dxo, dyo, da, dc;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> arms, cstd;
+  EignIndexView<MemorySpace> edge_offset;
+  Kokkos::View<const int*, MemorySpace> graph_of;
+  EignLayerLayout lay;
+  int d;
+  bool per_sample;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    const int gs = per_sample ? graph_of(s) : 0;
+    if (e >= edge_offset(gs + 1) - edge_offset(gs)) return;
+    double dah[kEignMaxWidth], dch[kEignMaxWidth];
+    double dot_a = 0.0, mean_c = 0.0, dot_c = 0.0;
+    for (int j = 0; j < d; ++j) {
+      const double xv = xo(s, e, j);
+      dah[j] = dxo(s, e, j) * (1.0 - xv * xv) * p(lay.gx + j);
+      const double z = p(lay.gy + j) * chat(s, e, j) + p(lay.by + j);
+      const double sg = eign_sigmoid(z);
+      dch[j] = dyo(s, e, j) * sg * (1.0 + z * (1.0 - sg)) * p(lay.gy + j);
+      dot_a += dah[j] * ahat(s, e, j);
+      mean_c += dch[j];
+      dot_c += dch[j] * chat(s, e, j);
+    }
+    dot_a /= d;
+    mean_c /= d;
+    dot_c /= d;
+    const double r = arms(s, e), sd = cstd(s, e);
+    for (int j = 0; j < d; ++j) {
+      da(s, e, j) = (dah[j] - ahat(s, e, j) * dot_a) / r;
+      dc(s, e, j) = (dch[j] - mean_c - chat(s, e, j) * dot_c) / sd;
+    }
+  }
+};
+
+/// Channel j of the gain and norm-bias gradients: reductions over samples and rows.
+template <class MemorySpace>
+struct EignBackwardGains {
+  Kokkos::View<double*, MemorySpace> p, grads;
+  EignTensor<MemorySpace> ahat, chat, xo, dxo, dyo, dc;
+  EignIndexView<MemorySpace> edge_offset;
+  Kokkos::View<const int*, MemorySpace> graph_of;
+  EignLayerLayout lay;
+  int batch;
+  bool per_sample;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int j) const {
+    double sgx = 0.0, sgy = 0.0, sby = 0.0, sb = 0.0;
+    for (int s = 0; s < batch; ++s) {
+      const int gs = per_sample ? graph_of(s) : 0;
+      const int n1 = edge_offset(gs + 1) - edge_offset(gs);
+      for (int e = 0; e < n1; ++e) {
+        const double xv = xo(s, e, j);
+        sgx += dxo(s, e, j) * (1.0 - xv * xv) * ahat(s, e, j);
+        const double z = p(lay.gy + j) * chat(s, e, j) + p(lay.by + j);
+        const double sg = eign_sigmoid(z);
+        const double dz = dyo(s, e, j) * sg * (1.0 + z * (1.0 - sg));
+        sgy += dz * chat(s, e, j);
+        sby += dz;
+        sb += dc(s, e, j);
+      }
+    }
+    grads(lay.gx + j) += sgx;
+    grads(lay.gy + j) += sgy;
+    grads(lay.by + j) += sby;
+    grads(lay.b + j) += sb;
+  }
+};
+
+/// Row (s, e) of the input gradients dA W1^T, dC W4^T and the operator inputs
+/// G2 = dA W2^T, G3 = dA W3^T, G5 = dC W5^T, G6 = dC W6^T.
+template <class MemorySpace>
+struct EignBackwardLinear {
+  Kokkos::View<double*, MemorySpace> p;
+  EignTensor<MemorySpace> da, dc, dxi, dyi, g2, g3, g5, g6;
+  EignIndexView<MemorySpace> edge_offset;
+  Kokkos::View<const int*, MemorySpace> graph_of;
+  EignLayerLayout lay;
+  int d;
+  bool self_x, per_sample;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    const int gs = per_sample ? graph_of(s) : 0;
+    if (e >= edge_offset(gs + 1) - edge_offset(gs)) return;
+    for (int i = 0; i < lay.dx; ++i) {
+      double s1 = 0.0, s2 = 0.0, s6 = 0.0;
+      for (int j = 0; j < d; ++j) {
+        s1 += da(s, e, j) * p(lay.w1 + i * d + j);
+        s2 += da(s, e, j) * p(lay.w2 + i * d + j);
+        s6 += dc(s, e, j) * p(lay.w6 + i * d + j);
+      }
+      dxi(s, e, i) = self_x ? s1 : 0.0;
+      g2(s, e, i) = s2;
+      g6(s, e, i) = s6;
+    }
+    for (int i = 0; i < lay.dy; ++i) {
+      double s4 = 0.0, s3 = 0.0, s5 = 0.0;
+      for (int j = 0; j < d; ++j) {
+        s4 += dc(s, e, j) * p(lay.w4 + i * d + j);
+        s3 += da(s, e, j) * p(lay.w3 + i * d + j);
+        s5 += dc(s, e, j) * p(lay.w5 + i * d + j);
+      }
+      dyi(s, e, i) = s4;
+      g3(s, e, i) = s3;
+      g5(s, e, i) = s5;
+    }
+  }
+};
+
+/// Sample s's loop logit: the mean over the loop's edges of o_k X . rx + Y . ry, plus rb.
+template <class MemorySpace>
+struct EignLoopReadout {
+  Kokkos::View<double*, MemorySpace> p, logits;
+  EignTensor<MemorySpace> x, y;
+  EignIndexView<MemorySpace> offsets, edges;
+  EignSignView<MemorySpace> orientation;
+  Kokkos::View<const int*, MemorySpace> loops;
+  int d, rx, ry, rb;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    const int loop = loops(s);
+    const int begin = offsets(loop), end = offsets(loop + 1);
+    double sum = 0.0;
+    for (int k = begin; k < end; ++k) {
+      const int e = edges(k);
+      const double o = orientation(k);
+      for (int j = 0; j < d; ++j) sum += o * x(s, e, j) * p(rx + j) + y(s, e, j) * p(ry + j);
+    }
+    logits(s) = (end > begin ? sum / (end - begin) : 0.0) + p(rb);
+  }
+};
+
+/// Sample s's output gradients on its loop's edges (a basis loop holds an edge once).
+template <class MemorySpace>
+struct EignLoopReadoutAdjoint {
+  Kokkos::View<double*, MemorySpace> p;
+  EignTensor<MemorySpace> dx, dy;
+  EignIndexView<MemorySpace> offsets, edges;
+  EignSignView<MemorySpace> orientation;
+  Kokkos::View<const int*, MemorySpace> loops;
+  Kokkos::View<const double*, MemorySpace> dlogits;
+  int d, rx, ry;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    const int loop = loops(s);
+    const int begin = offsets(loop), end = offsets(loop + 1);
+    if (end == begin) return;
+    const double scale = dlogits(s) / (end - begin);
+    for (int k = begin; k < end; ++k) {
+      const int e = edges(k);
+      const double o = orientation(k);
+      for (int j = 0; j < d; ++j) {
+        dx(s, e, j) = scale * o * p(rx + j);
+        dy(s, e, j) = scale * p(ry + j);
+      }
+    }
+  }
+};
+
+/// Readout parameter j's gradient (j = d: the bias), serial over samples.
+template <class MemorySpace>
+struct EignLoopReadoutGradient {
+  Kokkos::View<double*, MemorySpace> grads;
+  EignTensor<MemorySpace> x, y;
+  EignIndexView<MemorySpace> offsets, edges;
+  EignSignView<MemorySpace> orientation;
+  Kokkos::View<const int*, MemorySpace> loops;
+  Kokkos::View<const double*, MemorySpace> dlogits;
+  int d, rx, ry, rb, batch;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int j) const {
+    double sx = 0.0, sy = 0.0, sb = 0.0;
+    for (int s = 0; s < batch; ++s) {
+      const int loop = loops(s);
+      const int begin = offsets(loop), end = offsets(loop + 1);
+      sb += dlogits(s);
+      if (end == begin || j == d) continue;
+      const double scale = dlogits(s) / (end - begin);
+      for (int k = begin; k < end; ++k) {
+        const int e = edges(k);
+        sx += scale * orientation(k) * x(s, e, j);
+        sy += scale * y(s, e, j);
+      }
+    }
+    if (j < d) {
+      grads(rx + j) += sx;
+      grads(ry + j) += sy;
+    } else {
+      grads(rb) += sb;
+    }
+  }
+};
+
+}  // namespace detail
+
 // Masked operator products of layer `layer` into ws.px, qx, py, qy (see the file comment):
 // px = M_equ X, qx = M_equ_inv X, qy = M_inv_equ Y, py = M_inv Y.
 template <class MemorySpace>
 template <class ExecSpace>
 void Eign<MemorySpace>::masked_products(const ExecSpace& exec, int layer,
                                         EignWorkspace<MemorySpace>& ws) const {
-  const int dx = layout_.layers[layer].dx, dy = layout_.layers[layer].dy;
-  const bool strict = layer == 0;
-  auto x = ws.x[layer], y = ws.y[layer];
-  auto px = ws.px[layer], qx = ws.qx[layer], py = ws.py[layer], qy = ws.qy[layer];
-  auto b_row = b_row_map_, b_ent = b_entries_, t_row = t_row_map_, t_ent = t_entries_;
-  auto b_val = b_values_, t_val = t_values_;
-  auto rank = rank_;
-  Kokkos::parallel_for(
-      "frost::asi::eign_masked_products",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {ws.batch, n1_}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        double apx[kEignMaxWidth], aqx[kEignMaxWidth], apy[kEignMaxWidth], aqy[kEignMaxWidth];
-        for (int j = 0; j < dx; ++j) apx[j] = aqx[j] = 0.0;
-        for (int j = 0; j < dy; ++j) apy[j] = aqy[j] = 0.0;
-        const int re = rank(e);
-        for (int k = t_row(e); k < t_row(e + 1); ++k) {
-          const int v = t_ent(k);
-          const double be = t_val(k);
-          for (int m = b_row(v); m < b_row(v + 1); ++m) {
-            const int f = b_ent(m);
-            const int rf = rank(f);
-            if (strict ? rf >= re : rf > re) continue;
-            const double bf = b_val(m);
-            for (int j = 0; j < dx; ++j) {
-              const double xv = x(s, f, j);
-              apx[j] += be * bf * xv;
-              aqx[j] += bf * xv;
-            }
-            for (int j = 0; j < dy; ++j) {
-              const double yv = y(s, f, j);
-              aqy[j] += be * yv;
-              apy[j] += yv;
-            }
-          }
-        }
-        for (int j = 0; j < dx; ++j) {
-          px(s, e, j) = apx[j];
-          qx(s, e, j) = aqx[j];
-        }
-        for (int j = 0; j < dy; ++j) {
-          py(s, e, j) = apy[j];
-          qy(s, e, j) = aqy[j];
-        }
-      });
+  const detail::EignMaskedProducts<MemorySpace> kernel{ws.x[layer],
+                                                       ws.y[layer],
+                                                       ws.px[layer],
+                                                       ws.qx[layer],
+                                                       ws.py[layer],
+                                                       ws.qy[layer],
+                                                       b_row_map_,
+                                                       b_entries_,
+                                                       t_row_map_,
+                                                       t_entries_,
+                                                       rank_,
+                                                       b_values_,
+                                                       t_values_,
+                                                       layout_.layers[layer].dx,
+                                                       layout_.layers[layer].dy,
+                                                       layer == 0};
+  Kokkos::parallel_for("frost::asi::eign_masked_products",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {ws.batch, n1_}),
+                       kernel);
 }
 
 // Adjoint of masked_products, accumulated into ws.dx[layer], ws.dy[layer]:
@@ -466,32 +858,26 @@ template <class MemorySpace>
 template <class ExecSpace>
 void Eign<MemorySpace>::masked_adjoint(const ExecSpace& exec, int layer,
                                        EignWorkspace<MemorySpace>& ws) const {
-  const int dx = layout_.layers[layer].dx, dy = layout_.layers[layer].dy;
-  const bool strict = layer == 0;
-  auto dxi = ws.dx[layer], dyi = ws.dy[layer];
-  auto g2 = ws.g2, g3 = ws.g3, g5 = ws.g5, g6 = ws.g6;
-  auto b_row = b_row_map_, b_ent = b_entries_, t_row = t_row_map_, t_ent = t_entries_;
-  auto b_val = b_values_, t_val = t_values_;
-  auto rank = rank_;
-  Kokkos::parallel_for(
-      "frost::asi::eign_masked_adjoint",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {ws.batch, n1_}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        const int re = rank(e);
-        for (int k = t_row(e); k < t_row(e + 1); ++k) {
-          const int v = t_ent(k);
-          const double be = t_val(k);
-          for (int m = b_row(v); m < b_row(v + 1); ++m) {
-            const int f = b_ent(m);
-            const int rf = rank(f);
-            if (strict ? rf <= re : rf < re) continue;
-            const double bf = b_val(m);
-            for (int j = 0; j < dx; ++j) dxi(s, e, j) += be * (bf * g2(s, f, j) + g6(s, f, j));
-            for (int j = 0; j < dy; ++j) dyi(s, e, j) += bf * g3(s, f, j) + g5(s, f, j);
-          }
-        }
-      });
+  const detail::EignMaskedAdjoint<MemorySpace> kernel{ws.dx[layer],
+                                                      ws.dy[layer],
+                                                      ws.g2,
+                                                      ws.g3,
+                                                      ws.g5,
+                                                      ws.g6,
+                                                      b_row_map_,
+                                                      b_entries_,
+                                                      t_row_map_,
+                                                      t_entries_,
+                                                      rank_,
+                                                      b_values_,
+                                                      t_values_,
+                                                      layout_.layers[layer].dx,
+                                                      layout_.layers[layer].dy,
+                                                      layer == 0};
+  Kokkos::parallel_for("frost::asi::eign_masked_adjoint",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {ws.batch, n1_}),
+                       kernel);
 }
 
 template <class MemorySpace>
@@ -550,32 +936,25 @@ void Eign<MemorySpace>::vertex_sum(const ExecSpace& exec, const tensor_type& in,
                                    bool in2_signed, const tensor_type& out, int width, int batch,
                                    const EignGraphs<MemorySpace>& graphs,
                                    const graph_map& graph_of) const {
-  auto row_map = graphs.b_row_map;
-  auto entries = graphs.b_entries;
-  auto values = graphs.b_values;
-  auto offset = graphs.vertex_offset;
-  const bool per_sample = graph_of.extent(0) > 0;
-  const bool has2 = in2_width > 0;
-  Kokkos::parallel_for(
-      "frost::asi::eign_vertex_sum",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
-          exec, {0, 0}, {batch, graphs.max_vertices}),
-      KOKKOS_LAMBDA(const int s, const int v) {
-        const int g = per_sample ? graph_of(s) : 0;
-        const int row = offset(g) + v;
-        if (row >= offset(g + 1)) return;
-        for (int j = 0; j < width; ++j) out(s, v, j) = 0.0;
-        for (int k = row_map(row); k < row_map(row + 1); ++k) {
-          const int e = entries(k);
-          const double val = values(k);
-          const double w1 = in_signed ? val : Kokkos::Experimental::fabs(val);
-          for (int j = 0; j < in_width; ++j) out(s, v, j) += w1 * in(s, e, j);
-          if (has2) {
-            const double w2 = in2_signed ? val : Kokkos::Experimental::fabs(val);
-            for (int j = 0; j < in2_width; ++j) out(s, v, j) += w2 * in2(s, e, j);
-          }
-        }
-      });
+  const detail::EignVertexSum<MemorySpace> kernel{graphs.b_row_map,
+                                                  graphs.b_entries,
+                                                  graphs.vertex_offset,
+                                                  graphs.b_values,
+                                                  graph_of,
+                                                  in,
+                                                  in2,
+                                                  out,
+                                                  in_width,
+                                                  in2_width,
+                                                  width,
+                                                  in_signed,
+                                                  in2_signed,
+                                                  graph_of.extent(0) > 0,
+                                                  in2_width > 0};
+  Kokkos::parallel_for("frost::asi::eign_vertex_sum",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {batch, graphs.max_vertices}),
+                       kernel);
 }
 
 // out_signed(s, e, j) (=|+=) sum_k val_k in(s, v_k, j); out_abs likewise with |val_k|. An
@@ -587,34 +966,23 @@ void Eign<MemorySpace>::edge_gather(const ExecSpace& exec, const tensor_type& in
                                     bool accumulate, int batch,
                                     const EignGraphs<MemorySpace>& graphs,
                                     const graph_map& graph_of) const {
-  auto row_map = graphs.t_row_map;
-  auto entries = graphs.t_entries;
-  auto values = graphs.t_values;
-  auto offset = graphs.edge_offset;
-  const bool per_sample = graph_of.extent(0) > 0;
-  const bool want_signed = out_signed.extent(0) > 0;
-  const bool want_abs = out_abs.extent(0) > 0;
-  Kokkos::parallel_for(
-      "frost::asi::eign_edge_gather",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
-          exec, {0, 0}, {batch, graphs.max_edges}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        const int g = per_sample ? graph_of(s) : 0;
-        const int row = offset(g) + e;
-        if (row >= offset(g + 1)) return;
-        for (int j = 0; j < width; ++j) {
-          double sum_signed = 0.0, sum_abs = 0.0;
-          for (int k = row_map(row); k < row_map(row + 1); ++k) {
-            const double x = in(s, entries(k), j);
-            sum_signed += values(k) * x;
-            sum_abs += x;  // |B1| entries are 1
-          }
-          if (want_signed) {
-            out_signed(s, e, j) = (accumulate ? out_signed(s, e, j) : 0.0) + sum_signed;
-          }
-          if (want_abs) out_abs(s, e, j) = (accumulate ? out_abs(s, e, j) : 0.0) + sum_abs;
-        }
-      });
+  const detail::EignEdgeGather<MemorySpace> kernel{graphs.t_row_map,
+                                                   graphs.t_entries,
+                                                   graphs.edge_offset,
+                                                   graphs.t_values,
+                                                   graph_of,
+                                                   in,
+                                                   out_signed,
+                                                   out_abs,
+                                                   width,
+                                                   graph_of.extent(0) > 0,
+                                                   out_signed.extent(0) > 0,
+                                                   out_abs.extent(0) > 0,
+                                                   accumulate};
+  Kokkos::parallel_for("frost::asi::eign_edge_gather",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {batch, graphs.max_edges}),
+                       kernel);
 }
 
 // grads[offset + i*d + j] += sum_{s,e} in(s, e, i) dout(s, e, j): the weight gradient of a
@@ -625,23 +993,13 @@ void Eign<MemorySpace>::weight_gradient(const ExecSpace& exec, const tensor_type
                                         const tensor_type& dout, int offset, int batch,
                                         const EignGraphs<MemorySpace>& graphs,
                                         const graph_map& graph_of) const {
-  auto g = grads;
   const int d = config_.width;
-  auto edge_offset = graphs.edge_offset;
-  const bool per_sample = graph_of.extent(0) > 0;
-  Kokkos::parallel_for(
-      "frost::asi::eign_weight_gradient",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {din, d}),
-      KOKKOS_LAMBDA(const int i, const int j) {
-        double sum = 0.0;
-        for (int s = 0; s < batch; ++s) {
-          const int gs = per_sample ? graph_of(s) : 0;
-          const int n1 = edge_offset(gs + 1) - edge_offset(gs);
-          for (int e = 0; e < n1; ++e) sum += in(s, e, i) * dout(s, e, j);
-        }
-        g(offset + i * d + j) += sum;
-      });
+  const detail::EignWeightGradient<MemorySpace> kernel{
+      grads, in, dout, graphs.edge_offset, graph_of, d, offset, batch, graph_of.extent(0) > 0};
+  Kokkos::parallel_for("frost::asi::eign_weight_gradient",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {din, d}),
+                       kernel);
 }
 
 template <class MemorySpace>
@@ -650,12 +1008,8 @@ void Eign<MemorySpace>::forward_on(const ExecSpace& exec, EignWorkspace<MemorySp
                                    const EignGraphs<MemorySpace>& graphs,
                                    const graph_map& graph_of) const {
   const int batch = ws.batch;
-  auto edge_offset = graphs.edge_offset;
   const bool per_sample = graph_of.extent(0) > 0;
-  const int d = config_.width;
-  const double eps = config_.norm_eps;
   const tensor_type none;
-  auto p = params;
   for (int l = 0; l < config_.layers; ++l) {
     const EignLayerLayout lay = layout_.layers[l];
     const int dx = lay.dx, dy = lay.dy;
@@ -671,58 +1025,20 @@ void Eign<MemorySpace>::forward_on(const ExecSpace& exec, EignWorkspace<MemorySp
     }
     // The first causal layer must not see an island's own spin.
     const double self_x = causal_ && l == 0 ? 0.0 : 1.0;
-    auto x = ws.x[l], y = ws.y[l], px = ws.px[l], qx = ws.qx[l], py = ws.py[l], qy = ws.qy[l];
-    auto ahat = ws.ahat[l], chat = ws.chat[l];
-    auto arms = ws.arms[l], cstd = ws.cstd[l];
-    auto xo = ws.x[l + 1], yo = ws.y[l + 1];
-    Kokkos::parallel_for(
-        "frost::asi::eign_forward",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
-            exec, {0, 0}, {batch, graphs.max_edges}),
-        KOKKOS_LAMBDA(const int s, const int e) {
-          const int g = per_sample ? graph_of(s) : 0;
-          if (e >= edge_offset(g + 1) - edge_offset(g)) return;
-          double a[kEignMaxWidth], c[kEignMaxWidth];
-          for (int j = 0; j < d; ++j) {
-            a[j] = 0.0;
-            c[j] = p(lay.b + j);
-          }
-          for (int i = 0; i < dx; ++i) {
-            const double xi = self_x * x(s, e, i), pxi = px(s, e, i), qxi = qx(s, e, i);
-            for (int j = 0; j < d; ++j) {
-              a[j] += xi * p(lay.w1 + i * d + j) + pxi * p(lay.w2 + i * d + j);
-              c[j] += qxi * p(lay.w6 + i * d + j);
-            }
-          }
-          for (int i = 0; i < dy; ++i) {
-            const double yi = y(s, e, i), pyi = py(s, e, i), qyi = qy(s, e, i);
-            for (int j = 0; j < d; ++j) {
-              a[j] += qyi * p(lay.w3 + i * d + j);
-              c[j] += yi * p(lay.w4 + i * d + j) + pyi * p(lay.w5 + i * d + j);
-            }
-          }
-          double ms = 0.0, mean = 0.0;
-          for (int j = 0; j < d; ++j) {
-            ms += a[j] * a[j];
-            mean += c[j];
-          }
-          const double rms = Kokkos::Experimental::sqrt(ms / d + eps);
-          mean /= d;
-          double var = 0.0;
-          for (int j = 0; j < d; ++j) var += (c[j] - mean) * (c[j] - mean);
-          const double sd = Kokkos::Experimental::sqrt(var / d + eps);
-          arms(s, e) = rms;
-          cstd(s, e) = sd;
-          for (int j = 0; j < d; ++j) {
-            const double ah = a[j] / rms;
-            const double ch = (c[j] - mean) / sd;
-            ahat(s, e, j) = ah;
-            chat(s, e, j) = ch;
-            xo(s, e, j) = Kokkos::Experimental::tanh(p(lay.gx + j) * ah);
-            const double z = p(lay.gy + j) * ch + p(lay.by + j);
-            yo(s, e, j) = z * detail::eign_sigmoid(z);
-          }
-        });
+    const detail::EignLayerForward<MemorySpace> kernel{params,        ws.x[l],
+                                                       ws.y[l],       ws.px[l],
+                                                       ws.qx[l],      ws.py[l],
+                                                       ws.qy[l],      ws.ahat[l],
+                                                       ws.chat[l],    ws.x[l + 1],
+                                                       ws.y[l + 1],   ws.arms[l],
+                                                       ws.cstd[l],    graphs.edge_offset,
+                                                       graph_of,      lay,
+                                                       config_.width, config_.norm_eps,
+                                                       self_x,        per_sample};
+    Kokkos::parallel_for("frost::asi::eign_forward",
+                         Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                             exec, {0, 0}, {batch, graphs.max_edges}),
+                         kernel);
   }
 }
 
@@ -732,73 +1048,27 @@ void Eign<MemorySpace>::backward_on(const ExecSpace& exec, EignWorkspace<MemoryS
                                     const EignGraphs<MemorySpace>& graphs,
                                     const graph_map& graph_of) const {
   const int batch = ws.batch;
-  auto edge_offset = graphs.edge_offset;
   const bool per_sample = graph_of.extent(0) > 0;
   const int d = config_.width;
   const tensor_type none;
-  auto p = params;
-  auto g = grads;
   for (int l = config_.layers - 1; l >= 0; --l) {
     const EignLayerLayout lay = layout_.layers[l];
     const int dx = lay.dx, dy = lay.dy;
-    auto ahat = ws.ahat[l], chat = ws.chat[l];
-    auto arms = ws.arms[l], cstd = ws.cstd[l];
-    auto xo = ws.x[l + 1], yo = ws.y[l + 1];
-    auto dxo = ws.dx[l + 1], dyo = ws.dy[l + 1];
-    auto da = ws.da, dc = ws.dc;
+    const Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>> rows(
+        exec, {0, 0}, {batch, graphs.max_edges});
     // Through the nonlinearities and norms to dA, dC (per row).
-    Kokkos::parallel_for(
-        "frost::asi::eign_backward_norm",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
-            exec, {0, 0}, {batch, graphs.max_edges}),
-        KOKKOS_LAMBDA(const int s, const int e) {
-          const int gs = per_sample ? graph_of(s) : 0;
-          if (e >= edge_offset(gs + 1) - edge_offset(gs)) return;
-          double dah[kEignMaxWidth], dch[kEignMaxWidth];
-          double dot_a = 0.0, mean_c = 0.0, dot_c = 0.0;
-          for (int j = 0; j < d; ++j) {
-            const double xv = xo(s, e, j);
-            dah[j] = dxo(s, e, j) * (1.0 - xv * xv) * p(lay.gx + j);
-            const double z = p(lay.gy + j) * chat(s, e, j) + p(lay.by + j);
-            const double sg = detail::eign_sigmoid(z);
-            dch[j] = dyo(s, e, j) * sg * (1.0 + z * (1.0 - sg)) * p(lay.gy + j);
-            dot_a += dah[j] * ahat(s, e, j);
-            mean_c += dch[j];
-            dot_c += dch[j] * chat(s, e, j);
-          }
-          dot_a /= d;
-          mean_c /= d;
-          dot_c /= d;
-          const double r = arms(s, e), sd = cstd(s, e);
-          for (int j = 0; j < d; ++j) {
-            da(s, e, j) = (dah[j] - ahat(s, e, j) * dot_a) / r;
-            dc(s, e, j) = (dch[j] - mean_c - chat(s, e, j) * dot_c) / sd;
-          }
-        });
+    const detail::EignBackwardNorm<MemorySpace> norm{
+        params, ws.ahat[l], ws.chat[l], ws.x[l + 1], ws.dx[l + 1],       ws.dy[l + 1],
+        ws.da,  ws.dc,      ws.arms[l], ws.cstd[l],  graphs.edge_offset, graph_of,
+        lay,    d,          per_sample};
+    Kokkos::parallel_for("frost::asi::eign_backward_norm", rows, norm);
     // Gains and norm bias: reductions over rows, one thread per channel.
-    Kokkos::parallel_for(
-        "frost::asi::eign_backward_gains", Kokkos::RangePolicy<ExecSpace>(exec, 0, d),
-        KOKKOS_LAMBDA(const int j) {
-          double sgx = 0.0, sgy = 0.0, sby = 0.0, sb = 0.0;
-          for (int s = 0; s < batch; ++s) {
-            const int gs = per_sample ? graph_of(s) : 0;
-            const int n1 = edge_offset(gs + 1) - edge_offset(gs);
-            for (int e = 0; e < n1; ++e) {
-              const double xv = xo(s, e, j);
-              sgx += dxo(s, e, j) * (1.0 - xv * xv) * ahat(s, e, j);
-              const double z = p(lay.gy + j) * chat(s, e, j) + p(lay.by + j);
-              const double sg = detail::eign_sigmoid(z);
-              const double dz = dyo(s, e, j) * sg * (1.0 + z * (1.0 - sg));
-              sgy += dz * chat(s, e, j);
-              sby += dz;
-              sb += dc(s, e, j);
-            }
-          }
-          g(lay.gx + j) += sgx;
-          g(lay.gy + j) += sgy;
-          g(lay.by + j) += sby;
-          g(lay.b + j) += sb;
-        });
+    const detail::EignBackwardGains<MemorySpace> gains{
+        params,       grads,        ws.ahat[l], ws.chat[l],         ws.x[l + 1],
+        ws.dx[l + 1], ws.dy[l + 1], ws.dc,      graphs.edge_offset, graph_of,
+        lay,          batch,        per_sample};
+    Kokkos::parallel_for("frost::asi::eign_backward_gains",
+                         Kokkos::RangePolicy<ExecSpace>(exec, 0, d), gains);
     // Weight gradients of the six linear maps.
     const bool self_x = !(causal_ && l == 0);
     if (self_x) weight_gradient(exec, ws.x[l], dx, ws.da, lay.w1, batch, graphs, graph_of);
@@ -810,37 +1080,10 @@ void Eign<MemorySpace>::backward_on(const ExecSpace& exec, EignWorkspace<MemoryS
     // Input gradients: local terms dA W1^T, dC W4^T, and the operator inputs
     // G2 = dA W2^T, G3 = dA W3^T, G5 = dC W5^T, G6 = dC W6^T.
     auto dxi = ws.dx[l], dyi = ws.dy[l];
-    auto g2 = ws.g2, g3 = ws.g3, g5 = ws.g5, g6 = ws.g6;
-    Kokkos::parallel_for(
-        "frost::asi::eign_backward_linear",
-        Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
-            exec, {0, 0}, {batch, graphs.max_edges}),
-        KOKKOS_LAMBDA(const int s, const int e) {
-          const int gs = per_sample ? graph_of(s) : 0;
-          if (e >= edge_offset(gs + 1) - edge_offset(gs)) return;
-          for (int i = 0; i < dx; ++i) {
-            double s1 = 0.0, s2 = 0.0, s6 = 0.0;
-            for (int j = 0; j < d; ++j) {
-              s1 += da(s, e, j) * p(lay.w1 + i * d + j);
-              s2 += da(s, e, j) * p(lay.w2 + i * d + j);
-              s6 += dc(s, e, j) * p(lay.w6 + i * d + j);
-            }
-            dxi(s, e, i) = self_x ? s1 : 0.0;
-            g2(s, e, i) = s2;
-            g6(s, e, i) = s6;
-          }
-          for (int i = 0; i < dy; ++i) {
-            double s4 = 0.0, s3 = 0.0, s5 = 0.0;
-            for (int j = 0; j < d; ++j) {
-              s4 += dc(s, e, j) * p(lay.w4 + i * d + j);
-              s3 += da(s, e, j) * p(lay.w3 + i * d + j);
-              s5 += dc(s, e, j) * p(lay.w5 + i * d + j);
-            }
-            dyi(s, e, i) = s4;
-            g3(s, e, i) = s3;
-            g5(s, e, i) = s5;
-          }
-        });
+    const detail::EignBackwardLinear<MemorySpace> linear{
+        params,   ws.da, ws.dc, dxi,    dyi,       ws.g2, ws.g3, ws.g5, ws.g6, graphs.edge_offset,
+        graph_of, lay,   d,     self_x, per_sample};
+    Kokkos::parallel_for("frost::asi::eign_backward_linear", rows, linear);
     // Adjoints of the operators (L_equ and L_inv are symmetric, L_equ_inv^T = L_inv_equ):
     //   dX += L_equ G2 + L_inv_equ G6 = B1^T (B1 G2 + |B1| G6)
     //   dY += L_inv G5 + L_equ_inv G3 = |B1|^T (|B1| G5 + B1 G3)
@@ -862,27 +1105,12 @@ void Eign<MemorySpace>::loop_readout(const ExecSpace& exec, const EignWorkspace<
                                      const DeviceCycleBasis<MemorySpace>& basis,
                                      const Kokkos::View<const int*, MemorySpace>& loops,
                                      const vector_type& logits) const {
-  auto p = params;
-  auto x = ws.x[config_.layers];
-  auto y = ws.y[config_.layers];
-  auto offsets = basis.offsets;
-  auto edges = basis.edges;
-  auto orientation = basis.orientation;
-  const int d = config_.width;
-  const int rx = layout_.rx, ry = layout_.ry, rb = layout_.rb;
-  Kokkos::parallel_for(
-      "frost::asi::eign_loop_readout", Kokkos::RangePolicy<ExecSpace>(exec, 0, ws.batch),
-      KOKKOS_LAMBDA(const int s) {
-        const int loop = loops(s);
-        const int begin = offsets(loop), end = offsets(loop + 1);
-        double sum = 0.0;
-        for (int k = begin; k < end; ++k) {
-          const int e = edges(k);
-          const double o = orientation(k);
-          for (int j = 0; j < d; ++j) sum += o * x(s, e, j) * p(rx + j) + y(s, e, j) * p(ry + j);
-        }
-        logits(s) = (end > begin ? sum / (end - begin) : 0.0) + p(rb);
-      });
+  const int K = config_.layers;
+  const detail::EignLoopReadout<MemorySpace> kernel{
+      params, logits,        ws.x[K],    ws.y[K],    basis.offsets, basis.edges, basis.orientation,
+      loops,  config_.width, layout_.rx, layout_.ry, layout_.rb};
+  Kokkos::parallel_for("frost::asi::eign_loop_readout",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, ws.batch), kernel);
 }
 
 template <class MemorySpace>
@@ -891,60 +1119,20 @@ void Eign<MemorySpace>::loop_readout_backward(
     const ExecSpace& exec, EignWorkspace<MemorySpace>& ws,
     const DeviceCycleBasis<MemorySpace>& basis, const Kokkos::View<const int*, MemorySpace>& loops,
     const Kokkos::View<const double*, MemorySpace>& dlogits) const {
-  auto p = params;
-  auto g = grads;
   const int K = config_.layers;
-  auto x = ws.x[K], y = ws.y[K];
-  auto dx = ws.dx[K], dy = ws.dy[K];
-  Kokkos::deep_copy(exec, dx, 0.0);
-  Kokkos::deep_copy(exec, dy, 0.0);
-  auto offsets = basis.offsets;
-  auto edges = basis.edges;
-  auto orientation = basis.orientation;
+  Kokkos::deep_copy(exec, ws.dx[K], 0.0);
+  Kokkos::deep_copy(exec, ws.dy[K], 0.0);
   const int d = config_.width;
-  const int rx = layout_.rx, ry = layout_.ry, rb = layout_.rb;
-  const int batch = ws.batch;
-  // Per sample: output gradients on the loop's edges (a basis loop holds an edge once).
-  Kokkos::parallel_for(
-      "frost::asi::eign_loop_readout_backward", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
-      KOKKOS_LAMBDA(const int s) {
-        const int loop = loops(s);
-        const int begin = offsets(loop), end = offsets(loop + 1);
-        if (end == begin) return;
-        const double scale = dlogits(s) / (end - begin);
-        for (int k = begin; k < end; ++k) {
-          const int e = edges(k);
-          const double o = orientation(k);
-          for (int j = 0; j < d; ++j) {
-            dx(s, e, j) = scale * o * p(rx + j);
-            dy(s, e, j) = scale * p(ry + j);
-          }
-        }
-      });
-  // Readout parameters: one thread per channel, serial over samples.
-  Kokkos::parallel_for(
-      "frost::asi::eign_loop_readout_gradient", Kokkos::RangePolicy<ExecSpace>(exec, 0, d + 1),
-      KOKKOS_LAMBDA(const int j) {
-        double sx = 0.0, sy = 0.0, sb = 0.0;
-        for (int s = 0; s < batch; ++s) {
-          const int loop = loops(s);
-          const int begin = offsets(loop), end = offsets(loop + 1);
-          sb += dlogits(s);
-          if (end == begin || j == d) continue;
-          const double scale = dlogits(s) / (end - begin);
-          for (int k = begin; k < end; ++k) {
-            const int e = edges(k);
-            sx += scale * orientation(k) * x(s, e, j);
-            sy += scale * y(s, e, j);
-          }
-        }
-        if (j < d) {
-          g(rx + j) += sx;
-          g(ry + j) += sy;
-        } else {
-          g(rb) += sb;
-        }
-      });
+  const detail::EignLoopReadoutAdjoint<MemorySpace> adjoint{
+      params, ws.dx[K], ws.dy[K], basis.offsets, basis.edges, basis.orientation,
+      loops,  dlogits,  d,        layout_.rx,    layout_.ry};
+  Kokkos::parallel_for("frost::asi::eign_loop_readout_backward",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, ws.batch), adjoint);
+  const detail::EignLoopReadoutGradient<MemorySpace> gradient{
+      grads,   ws.x[K], ws.y[K],    basis.offsets, basis.edges, basis.orientation, loops,
+      dlogits, d,       layout_.rx, layout_.ry,    layout_.rb,  ws.batch};
+  Kokkos::parallel_for("frost::asi::eign_loop_readout_gradient",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, d + 1), gradient);
 }
 
 }  // namespace frost::asi

@@ -223,6 +223,113 @@ KOKKOS_INLINE_FUNCTION double log_sigmoid(double z) {
 
 LoopSamplerNetConfig checked_sampler_config(const LoopSamplerNetConfig& config);
 
+// Kernels in this file are named functors, not lambdas: CUDA's extended host-device lambdas in
+// templates instantiated by several translation units can call through a null host function
+// pointer when run on a host execution space.
+
+/// Parameter k's Adam update; c1, c2 are the bias corrections.
+template <class MemorySpace>
+struct AdamUpdate {
+  Kokkos::View<double*, MemorySpace> params, grads, m, v;
+  double lr, b1, b2, c1, c2, eps;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int k) const {
+    m(k) = b1 * m(k) + (1.0 - b1) * grads(k);
+    v(k) = b2 * v(k) + (1.0 - b2) * grads(k) * grads(k);
+    params(k) -= lr * (m(k) / c1) / (Kokkos::Experimental::sqrt(v(k) / c2) + eps);
+  }
+};
+
+/// Sample s's network inputs on edge e at step steps(s): x = the spin; y = (1, edge on an
+/// earlier loop, edge on a later loop). On a patch (row = patch row), `global` maps rows to
+/// edges and `local` says whether `states` holds patch rows or whole states.
+template <class MemorySpace>
+struct LoopSamplerInputs {
+  EignTensor<MemorySpace> x, y;
+  Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  Kokkos::View<const int*, MemorySpace> steps;
+  Kokkos::View<int*, MemorySpace> lo, hi, offset, global;
+  bool patch, local;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    const int step = steps(s);
+    int g = e;
+    if (patch) {
+      const int row = offset(step) + e;
+      if (row >= offset(step + 1)) return;
+      g = global(row);
+    }
+    x(s, e, 0) = local ? states(s, e) : states(s, g);
+    y(s, e, 0) = 1.0;
+    y(s, e, 1) = lo(g) < step ? 1.0 : 0.0;
+    y(s, e, 2) = hi(g) > step ? 1.0 : 0.0;
+  }
+};
+
+/// Every sample starts at the reference state.
+template <class MemorySpace>
+struct ReferenceFill {
+  Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  Kokkos::View<std::int8_t*, MemorySpace> reference;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    states(s, e) = reference(e);
+  }
+};
+
+/// Whether basis loop `loop` is a directed cycle in sample s (counted into `sum`); also sets
+/// steps(s) = loop for the network pass that follows.
+template <class MemorySpace>
+struct DirectedLoopCheck {
+  Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  DeviceCycleBasis<MemorySpace> basis;
+  Kokkos::View<std::uint8_t*, MemorySpace> directed;
+  Kokkos::View<int*, MemorySpace> steps;
+  int loop;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, int& sum) const {
+    const int begin = basis.offsets(loop), end = basis.offsets(loop + 1);
+    bool same = basis.loop_free(loop) && end > begin;
+    const int first = same ? states(s, basis.edges(begin)) * basis.orientation(begin) : 0;
+    for (int k = begin + 1; k < end && same; ++k) {
+      same = states(s, basis.edges(k)) * basis.orientation(k) == first;
+    }
+    directed(s) = same ? 1 : 0;
+    steps(s) = loop;
+    sum += same ? 1 : 0;
+  }
+};
+
+/// Sample s's decision on a directed loop: flip with probability sigmoid(logit), accumulate
+/// ln q and record alpha; the stream is keyed by (seed, run, chain, 2 * loop).
+template <class MemorySpace>
+struct LoopFlipDecision {
+  Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  DeviceCycleBasis<MemorySpace> basis;
+  Kokkos::View<std::uint8_t*, MemorySpace> directed;
+  Kokkos::View<double*, MemorySpace> logits, log_q;
+  Kokkos::View<std::uint8_t**, Kokkos::LayoutRight, MemorySpace> alpha;
+  std::uint64_t seed;
+  std::uint32_t run, first_chain;
+  int loop;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    if (!directed(s)) return;
+    const double z = logits(s);
+    core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s),
+                           2 * static_cast<std::uint64_t>(loop));
+    // Flip when u < sigmoid(z), i.e. with probability sigmoid(z).
+    const bool flip = rng.uniform() < eign_sigmoid(z);
+    log_q(s) += flip ? log_sigmoid(z) : log_sigmoid(-z);
+    alpha(s, loop) = flip ? 1 : 0;
+    if (flip) {
+      for (int k = basis.offsets(loop); k < basis.offsets(loop + 1); ++k) {
+        states(s, basis.edges(k)) = static_cast<std::int8_t>(-states(s, basis.edges(k)));
+      }
+    }
+  }
+};
+
 /// One Adam step (Kingma & Ba) on flat parameters: m, v are the moment estimates, `step` the
 /// 1-based step count (for the bias corrections). Asynchronous on `exec`.
 template <class ExecSpace, class MemorySpace>
@@ -233,15 +340,11 @@ void adam_step(const ExecSpace& exec, const Kokkos::View<double*, MemorySpace>& 
                double beta1, double beta2, double eps) {
   const double c1 = 1.0 - std::pow(beta1, static_cast<double>(step));
   const double c2 = 1.0 - std::pow(beta2, static_cast<double>(step));
-  const double lr = learning_rate, b1 = beta1, b2 = beta2;
-  Kokkos::parallel_for(
-      "frost::asi::adam",
-      Kokkos::RangePolicy<ExecSpace>(exec, 0, static_cast<int>(params.extent(0))),
-      KOKKOS_LAMBDA(const int k) {
-        m(k) = b1 * m(k) + (1.0 - b1) * grads(k);
-        v(k) = b2 * v(k) + (1.0 - b2) * grads(k) * grads(k);
-        params(k) -= lr * (m(k) / c1) / (Kokkos::Experimental::sqrt(v(k) / c2) + eps);
-      });
+  const AdamUpdate<MemorySpace> update{params, grads, m,  v,  learning_rate,
+                                       beta1,  beta2, c1, c2, eps};
+  Kokkos::parallel_for("frost::asi::adam",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, static_cast<int>(params.extent(0))),
+                       update);
 }
 
 /// Per edge the smallest and largest index of a basis loop through it (n1 if none / -1).
@@ -348,22 +451,13 @@ template <class ExecSpace>
 void LoopAutoregressiveSampler<MemorySpace>::fill_inputs(
     const ExecSpace& exec, const state_view& states,
     const Kokkos::View<const int*, MemorySpace>& steps) {
-  auto x = ws_.x[0];
-  auto y = ws_.y[0];
-  auto lo = edge_min_loop_;
-  auto hi = edge_max_loop_;
   const int n1 = lattice_->edge_count();
-  Kokkos::parallel_for(
-      "frost::asi::eign_inputs",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
-          exec, {0, 0}, {static_cast<int>(states.extent(0)), n1}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        const int step = steps(s);
-        x(s, e, 0) = states(s, e);
-        y(s, e, 0) = 1.0;
-        y(s, e, 1) = lo(e) < step ? 1.0 : 0.0;
-        y(s, e, 2) = hi(e) > step ? 1.0 : 0.0;
-      });
+  const detail::LoopSamplerInputs<MemorySpace> inputs{
+      ws_.x[0], ws_.y[0], states, steps, edge_min_loop_, edge_max_loop_, {}, {}, false, true};
+  Kokkos::parallel_for("frost::asi::eign_inputs",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {static_cast<int>(states.extent(0)), n1}),
+                       inputs);
 }
 
 template <class MemorySpace>
@@ -371,26 +465,13 @@ template <class ExecSpace>
 void LoopAutoregressiveSampler<MemorySpace>::fill_patch_inputs(
     const ExecSpace& exec, const state_view& states, bool local,
     const Kokkos::View<const int*, MemorySpace>& steps) {
-  auto x = ws_.x[0];
-  auto y = ws_.y[0];
-  auto lo = edge_min_loop_;
-  auto hi = edge_max_loop_;
-  auto offset = patches_.edge_offset;
-  auto global = patch_edges_;
-  Kokkos::parallel_for(
-      "frost::asi::eign_patch_inputs",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
-          exec, {0, 0}, {static_cast<int>(steps.extent(0)), patches_.max_edges}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        const int step = steps(s);
-        const int row = offset(step) + e;
-        if (row >= offset(step + 1)) return;
-        const int g = global(row);
-        x(s, e, 0) = local ? states(s, e) : states(s, g);
-        y(s, e, 0) = 1.0;
-        y(s, e, 1) = lo(g) < step ? 1.0 : 0.0;
-        y(s, e, 2) = hi(g) > step ? 1.0 : 0.0;
-      });
+  const detail::LoopSamplerInputs<MemorySpace> inputs{
+      ws_.x[0],     ws_.y[0], states, steps, edge_min_loop_, edge_max_loop_, patches_.edge_offset,
+      patch_edges_, true,     local};
+  Kokkos::parallel_for("frost::asi::eign_patch_inputs",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {static_cast<int>(steps.extent(0)), patches_.max_edges}),
+                       inputs);
 }
 
 template <class MemorySpace>
@@ -441,59 +522,27 @@ LoopSampleBatch<MemorySpace> LoopAutoregressiveSampler<MemorySpace>::sample(
   last_passes_ = 0;
   if (batch == 0) return out;
   auto states = out.states;
-  auto log_q = out.log_q;
-  auto alpha = out.alpha;
-  auto ref = device_reference_;
-  Kokkos::parallel_for(
-      "frost::asi::mpvan_start",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {batch, n1}),
-      KOKKOS_LAMBDA(const int s, const int e) { states(s, e) = ref(e); });
+  Kokkos::parallel_for("frost::asi::mpvan_start",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {batch, n1}),
+                       detail::ReferenceFill<MemorySpace>{states, device_reference_});
   Kokkos::View<int*, MemorySpace> steps("frost::asi::mpvan_steps", batch);
   Kokkos::View<std::uint8_t*, MemorySpace> directed("frost::asi::mpvan_directed", batch);
   Kokkos::View<double*, MemorySpace> logits("frost::asi::mpvan_logits", batch);
-  auto offsets = device_basis_.offsets;
-  auto edges = device_basis_.edges;
-  auto orientation = device_basis_.orientation;
-  auto loop_free = device_basis_.loop_free;
-  const std::uint64_t seed = config_.seed;
   for (int i = 0; i < loops; ++i) {
     int count = 0;
     Kokkos::parallel_reduce(
         "frost::asi::mpvan_directed", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
-        KOKKOS_LAMBDA(const int s, int& sum) {
-          const int begin = offsets(i), end = offsets(i + 1);
-          bool same = loop_free(i) && end > begin;
-          const int first = same ? states(s, edges(begin)) * orientation(begin) : 0;
-          for (int k = begin + 1; k < end && same; ++k) {
-            same = states(s, edges(k)) * orientation(k) == first;
-          }
-          directed(s) = same ? 1 : 0;
-          steps(s) = i;
-          sum += same ? 1 : 0;
-        },
-        count);
+        detail::DirectedLoopCheck<MemorySpace>{states, device_basis_, directed, steps, i}, count);
     // parallel_reduce into a host scalar waits for the result.
     if (count == 0) continue;
     ++last_passes_;
     evaluate_logits(exec, states, false, steps, logits);
-    Kokkos::parallel_for(
-        "frost::asi::mpvan_decide", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
-        KOKKOS_LAMBDA(const int s) {
-          if (!directed(s)) return;
-          const double z = logits(s);
-          core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s),
-                                 2 * static_cast<std::uint64_t>(i));
-          // Flip when u < sigmoid(z), i.e. with probability sigmoid(z).
-          const bool flip = rng.uniform() < detail::eign_sigmoid(z);
-          log_q(s) += flip ? detail::log_sigmoid(z) : detail::log_sigmoid(-z);
-          alpha(s, i) = flip ? 1 : 0;
-          if (flip) {
-            for (int k = offsets(i); k < offsets(i + 1); ++k) {
-              states(s, edges(k)) = static_cast<std::int8_t>(-states(s, edges(k)));
-            }
-          }
-        });
+    const detail::LoopFlipDecision<MemorySpace> decide{
+        states,    device_basis_, directed, logits,      out.log_q,
+        out.alpha, config_.seed,  run,      first_chain, i};
+    Kokkos::parallel_for("frost::asi::mpvan_decide", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
+                         decide);
   }
   exec.fence();
   return out;
