@@ -101,6 +101,7 @@ void bench_eigen(double budget, const char* prec) {
   const EigenPlan plans[] = {{EigenMethod::kSequential, 1},
                              {EigenMethod::kChunked, 64},
                              {EigenMethod::kChunked, 512},
+                             {EigenMethod::kTiled, 0},
                              autoplan};
   for (const EigenPlan& pl : plans) {
     const double sec = time_call(budget, [&] {
@@ -108,7 +109,7 @@ void bench_eigen(double budget, const char* prec) {
     });
     const double scans = pl.method == EigenMethod::kChunked ? 2.0 : 1.0;
     const std::string name =
-        (&pl == &plans[3] ? "auto=" : "") + to_string(pl.method) +
+        (&pl == &plans[4] ? "auto=" : "") + to_string(pl.method) +
         (pl.method == EigenMethod::kChunked ? "/" + std::to_string(pl.chunk) : "");
     row("eigenstate", name, prec, T, K, B, sec, bytes / sec / 1e9,
         scans * 8.0 * B * T * K / sec / 1e9, bytes / bw, max_rel_error(download_complex(c), ref));

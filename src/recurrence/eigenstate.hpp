@@ -17,6 +17,14 @@
 //    mode) rescans its chunk from the carried state s_j and writes c. This reduce-then-rescan
 //    order reads beta twice and writes c once, against read-write-read-write for a local scan
 //    followed by an additive correction, so it moves fewer bytes for the same depth.
+//  * tiled: one kernel that reads beta once and writes c once (the floor's traffic). A team
+//    owns one batch element and a group of M adjacent modes and walks the time axis in tiles
+//    of P lanes x kTileSteps steps: every thread (mode, lane) loads its kTileSteps values into
+//    registers (the next tile's loads are issued before the current tile is combined), scans
+//    them from zero, the team scans the lanes' affine maps (a^n, end) in shared memory
+//    (Hillis-Steele over P), and every thread adds a^{i+1} times the state entering its lane
+//    and writes. The state leaving the tile stays in the team for the next one. On GPUs M is
+//    a warp of modes (coalesced rows); on host backends M = 1 and P is the team size.
 //
 // Backward (adjoint) for a real loss L with upstream gradients g[t] = dL/dc[t] (complex
 // convention G_z = dL/dRe z + i dL/dIm z): the adjoint d[t] = g[t] + conj(a) d[t+1], d[T] = 0,
@@ -40,9 +48,9 @@
 namespace frost::recurrence {
 
 /// Eigenstate methods. kAuto resolves through resolve_eigen_method.
-enum class EigenMethod { kSequential, kChunked, kAuto };
+enum class EigenMethod { kSequential, kChunked, kTiled, kAuto };
 
-/// Parses "sequential", "chunked" or "auto"; throws std::invalid_argument otherwise.
+/// Parses "sequential", "chunked", "tiled" or "auto"; throws std::invalid_argument otherwise.
 EigenMethod parse_eigen_method(const std::string& s);
 std::string to_string(EigenMethod m);
 
@@ -111,6 +119,107 @@ KOKKOS_INLINE_FUNCTION void scan_block(const SeqIn& in, const SeqOut& out, int b
   }
 }
 
+/// Time steps per thread and tile in the tiled method (held in registers, twice over while the
+/// next tile loads).
+constexpr int kTileSteps = 8;
+
+/// The tiled scan (see the file comment): team (b, mode group), thread (lane p, mode m).
+template <class Exec, class S, class Mem>
+struct EigenTiledScan {
+  using C = Kokkos::complex<S>;
+  using Team = typename Kokkos::TeamPolicy<Exec>::member_type;
+  using Scratch = Kokkos::View<C*, typename Exec::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  typename EigenViews<S, Mem>::Coef a;
+  typename EigenViews<S, Mem>::State x0, xT;
+  typename EigenViews<S, Mem>::Seq in, out;
+  int T, K, groups, modes, lanes;  // modes (M) per team, lanes (P) per tile
+  bool reverse;
+
+  static std::size_t scratch_bytes(int modes, int lanes) {
+    return 2 * Scratch::shmem_size(modes * lanes) + Scratch::shmem_size(modes);
+  }
+
+  KOKKOS_INLINE_FUNCTION void load(int b, int k, int u0, C* v) const {
+    for (int i = 0; i < kTileSteps; ++i) {
+      const int u = u0 + i;
+      v[i] = u < T ? in(b, reverse ? T - 1 - u : u, k) : C(0);
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION void operator()(const Team& team) const {
+    const int b = team.league_rank() / groups;
+    const int m = team.team_rank() % modes, p = team.team_rank() / modes;
+    const int k = (team.league_rank() % groups) * modes + m;
+    const bool active = k < K;
+    Scratch span_a(team.team_scratch(0), modes * lanes),
+        span_e(team.team_scratch(0), modes * lanes), carry(team.team_scratch(0), modes);
+    const C ak = active ? a(k) : C(0);
+    if (p == 0) carry(m) = active ? x0(b, k) : C(0);
+    const int tile = lanes * kTileSteps;
+    C v[kTileSteps], next[kTileSteps];
+    if (active) load(b, k, p * kTileSteps, v);
+    for (int base = 0; base < T; base += tile) {
+      const int u0 = base + p * kTileSteps;
+      if (active && base + tile < T) load(b, k, u0 + tile, next);
+      // Local scan from zero; n valid steps, the lane's map is x -> a^n x + e.
+      const int n = active ? (T - u0 < kTileSteps ? (T - u0 > 0 ? T - u0 : 0) : kTileSteps) : 0;
+      C e(0), an(1);
+      for (int i = 0; i < n; ++i) {
+        e = ak * e + v[i];
+        v[i] = e;
+        an = an * ak;
+      }
+      span_a(p * modes + m) = an;
+      span_e(p * modes + m) = e;
+      team.team_barrier();
+      // Inclusive scan of the lanes' maps: lane p composed after lanes p - off .. p - 1.
+      for (int off = 1; off < lanes; off *= 2) {
+        C pa(1), pe(0);
+        if (p >= off) {
+          pa = span_a((p - off) * modes + m);
+          pe = span_e((p - off) * modes + m);
+        }
+        team.team_barrier();
+        if (p >= off) {
+          e = an * pe + e;
+          an = an * pa;
+          span_a(p * modes + m) = an;
+          span_e(p * modes + m) = e;
+        }
+        team.team_barrier();
+      }
+      // State entering lane p: the maps of lanes 0 .. p-1 applied to the carry.
+      const C in_state =
+          p == 0 ? carry(m) : span_a((p - 1) * modes + m) * carry(m) + span_e((p - 1) * modes + m);
+      C pw = ak;
+      for (int i = 0; i < n; ++i) {
+        const int u = u0 + i;
+        out(b, reverse ? T - 1 - u : u, k) = v[i] + pw * in_state;
+        pw = pw * ak;
+      }
+      team.team_barrier();
+      if (p == lanes - 1) {
+        carry(m) = an * carry(m) + e;
+      }
+      team.team_barrier();
+      for (int i = 0; i < kTileSteps; ++i) v[i] = next[i];
+    }
+    if (active && p == 0) xT(b, k) = carry(m);
+  }
+};
+
+/// Modes per team and lanes per tile of the tiled scan on `Exec`.
+template <class Exec>
+void tiled_shape(const Exec& exec, int K, int& modes, int& lanes) {
+  if (Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible) {
+    modes = 1;
+    lanes = exec.concurrency() >= 2 ? 2 : 1;
+  } else {
+    modes = K < 32 ? K : 32;
+    lanes = 16;
+  }
+}
+
 }  // namespace detail
 
 /// Runs the recurrence x[t] = a x[t-1] + in[t] (or backwards in time, x[t] = a x[t+1] + in[t],
@@ -148,8 +257,20 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
         });
     return;
   }
+  if (method == EigenMethod::kTiled) {
+    int modes = 1, lanes = 1;
+    detail::tiled_shape(exec, K, modes, lanes);
+    const int groups = (K + modes - 1) / modes;
+    const detail::EigenTiledScan<Exec, S, Mem> scan{a, x0,     xT,    in,    out,    T,
+                                                    K, groups, modes, lanes, reverse};
+    Kokkos::TeamPolicy<Exec> policy(exec, B * groups, modes * lanes);
+    policy.set_scratch_size(0, Kokkos::PerTeam(decltype(scan)::scratch_bytes(modes, lanes)));
+    Kokkos::parallel_for("frost::recurrence::eigen_tiled", policy, scan);
+    return;
+  }
   if (method != EigenMethod::kChunked || chunk < 1)
-    throw std::invalid_argument("eigen_scan: method must be sequential or chunked, chunk >= 1");
+    throw std::invalid_argument(
+        "eigen_scan: method must be sequential, chunked or tiled, chunk >= 1");
   const int L = chunk, nc = (T + L - 1) / L;
   // Chunk j covers [j L, min(T, (j+1) L)); in reverse order the chunks are taken from the end.
   auto window = [=] KOKKOS_FUNCTION(int j, int& t0, int& t1) {

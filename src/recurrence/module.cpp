@@ -17,7 +17,7 @@ namespace {
 using Exec = Kokkos::DefaultExecutionSpace;
 using Mem = Exec::memory_space;
 
-const std::vector<std::string> kEigenMethods = {"auto", "sequential", "chunked"};
+const std::vector<std::string> kEigenMethods = {"auto", "sequential", "chunked", "tiled"};
 const std::vector<std::string> kMethods = {"auto",          "sequential", "chunked",
                                            "hillis_steele", "blelloch",   "cyclic_reduction"};
 
@@ -266,7 +266,7 @@ void RecurrenceModule::check(const core::ParamSet& p, const std::string& file) c
   if (kind == "eigenstate" &&
       std::find(kEigenMethods.begin(), kEigenMethods.end(), method) == kEigenMethods.end())
     fail("method",
-         "'" + method + "' is a dense method; eigenstate allows auto, sequential, chunked");
+         "'" + method + "' is a dense method; eigenstate allows auto, sequential, chunked, tiled");
   const auto& lr = p.get_real_list("eigenstate.lambda_range");
   if (lr.size() != 2 || lr[0] > lr[1])
     fail("eigenstate.lambda_range", "must be [min, max], min <= max");

@@ -27,6 +27,7 @@ std::size_t sz(int a, int b, int c = 1, int d = 1) {
 EigenMethod parse_eigen_method(const std::string& s) {
   if (s == "sequential") return EigenMethod::kSequential;
   if (s == "chunked") return EigenMethod::kChunked;
+  if (s == "tiled") return EigenMethod::kTiled;
   if (s == "auto") return EigenMethod::kAuto;
   throw std::invalid_argument("unknown eigenstate method '" + s + "'");
 }
@@ -37,6 +38,8 @@ std::string to_string(EigenMethod m) {
       return "sequential";
     case EigenMethod::kChunked:
       return "chunked";
+    case EigenMethod::kTiled:
+      return "tiled";
     default:
       return "auto";
   }

@@ -45,7 +45,8 @@ struct Case {
 
 const Case kCases[] = {{EigenMethod::kSequential, 1}, {EigenMethod::kChunked, 1},
                        {EigenMethod::kChunked, 4},    {EigenMethod::kChunked, 7},
-                       {EigenMethod::kChunked, 32},   {EigenMethod::kChunked, 1000}};
+                       {EigenMethod::kChunked, 32},   {EigenMethod::kChunked, 1000},
+                       {EigenMethod::kTiled, 0}};
 
 TEST(RecurrenceEigen, ForwardMatchesSequentialLoopF64AnyT) {
   for (int T : {1, 2, 3, 17, 100}) {
@@ -88,7 +89,7 @@ TEST(RecurrenceEigen, ChunksChainThroughTheFinalState) {
     for (int t = 0; t < T; ++t)
       for (int k = 0; k < p.K; ++k)
         (t < T1 ? p1.beta : p2.beta).push_back(p.beta[(b * T + t) * p.K + k]);
-  for (EigenMethod m : {EigenMethod::kSequential, EigenMethod::kChunked}) {
+  for (EigenMethod m : {EigenMethod::kSequential, EigenMethod::kChunked, EigenMethod::kTiled}) {
     EigenDevice<double> d1(p1);
     d1.forward(m, 6);
     p2.c0 = download_complex(d1.cT);
