@@ -228,100 +228,159 @@ LearnedProposalSampler<MemorySpace>::LearnedProposalSampler(const Lattice& latti
       Kokkos::View<double*, MemorySpace>("frost::asi::proposal_adam_v", net_.parameter_count());
 }
 
+namespace detail {
+
+/// Loop logit of every basis loop of a batch (the formula of Eign::loop_readout).
+template <class MemorySpace>
+struct ProposalLoopLogits {
+  DeviceCycleBasis<MemorySpace> basis;
+  Kokkos::View<const double***, Kokkos::LayoutRight, MemorySpace> x, y;  ///< last layer's X, Y
+  Kokkos::View<const double*, MemorySpace> params;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> logits;
+  int width = 0, rx = 0, ry = 0, rb = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int i) const {
+    const int begin = basis.offsets(i), end = basis.offsets(i + 1);
+    double sum = 0.0;
+    for (int k = begin; k < end; ++k) {
+      const int e = basis.edges(k);
+      const double o = basis.orientation(k);
+      for (int j = 0; j < width; ++j)
+        sum += o * x(s, e, j) * params(rx + j) + y(s, e, j) * params(ry + j);
+    }
+    logits(s, i) = (end > begin ? sum / (end - begin) : 0.0) + params(rb);
+  }
+};
+
+}  // namespace detail
+
 template <class MemorySpace>
 template <class ExecSpace>
 void LearnedProposalSampler<MemorySpace>::evaluate(const ExecSpace& exec, const state_view& states,
                                                    const logit_view& logits) {
   const int batch = static_cast<int>(states.extent(0));
   net_.resize_workspace(ws_, batch);
-  auto x0 = ws_.x[0], y0 = ws_.y[0];
-  Kokkos::parallel_for(
-      "frost::asi::proposal_inputs",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {batch, n1_}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        x0(s, e, 0) = states(s, e);
-        y0(s, e, 0) = 1.0;
-      });
+  Kokkos::parallel_for("frost::asi::proposal_inputs",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {batch, n1_}),
+                       detail::SpinNetworkInputs<MemorySpace>{states, ws_.x[0], ws_.y[0]});
   net_.forward(exec, ws_);
   // Loop readout of every loop (the formula of Eign::loop_readout, all loops at once).
-  auto p = net_.params;
-  const int K = net_.config().layers, d = net_.config().width;
-  auto x = ws_.x[K], y = ws_.y[K];
-  const int rx = net_.layout().rx, ry = net_.layout().ry, rb = net_.layout().rb;
-  const DeviceCycleBasis<MemorySpace> basis = device_basis_;
-  Kokkos::parallel_for(
-      "frost::asi::proposal_readout",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {batch, loops_}),
-      KOKKOS_LAMBDA(const int s, const int i) {
+  const int K = net_.config().layers;
+  detail::ProposalLoopLogits<MemorySpace> readout;
+  readout.basis = device_basis_;
+  readout.x = ws_.x[K];
+  readout.y = ws_.y[K];
+  readout.params = net_.params;
+  readout.logits = logits;
+  readout.width = net_.config().width;
+  readout.rx = net_.layout().rx;
+  readout.ry = net_.layout().ry;
+  readout.rb = net_.layout().rb;
+  Kokkos::parallel_for("frost::asi::proposal_readout",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {batch, loops_}),
+                       readout);
+}
+
+namespace detail {
+
+/// Loop readout's gradients in the last layer's X, Y, per sample (loops share islands).
+template <class MemorySpace>
+struct ProposalReadoutInputGradient {
+  DeviceCycleBasis<MemorySpace> basis;
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> dlogits;
+  Kokkos::View<const double*, MemorySpace> params;
+  EignTensor<MemorySpace> dx, dy;
+  int loops = 0, width = 0, rx = 0, ry = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    for (int i = 0; i < loops; ++i) {
+      const int begin = basis.offsets(i), end = basis.offsets(i + 1);
+      if (end == begin) continue;
+      const double scale = dlogits(s, i) / (end - begin);
+      for (int k = begin; k < end; ++k) {
+        const int e = basis.edges(k);
+        const double o = basis.orientation(k);
+        for (int j = 0; j < width; ++j) {
+          dx(s, e, j) += scale * o * params(rx + j);
+          dy(s, e, j) += scale * params(ry + j);
+        }
+      }
+    }
+  }
+};
+
+/// Loop readout's gradients in r_x(j), r_y(j) (j < width) and r_b (j == width).
+template <class MemorySpace>
+struct ProposalReadoutWeightGradient {
+  DeviceCycleBasis<MemorySpace> basis;
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> dlogits;
+  Kokkos::View<const double***, Kokkos::LayoutRight, MemorySpace> x, y;  ///< last layer's X, Y
+  Kokkos::View<double*, MemorySpace> grads;
+  int batch = 0, loops = 0, width = 0, rx = 0, ry = 0, rb = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int j) const {
+    double sx = 0.0, sy = 0.0, sb = 0.0;
+    for (int s = 0; s < batch; ++s) {
+      for (int i = 0; i < loops; ++i) {
         const int begin = basis.offsets(i), end = basis.offsets(i + 1);
-        double sum = 0.0;
+        sb += dlogits(s, i);
+        if (end == begin || j == width) continue;
+        const double scale = dlogits(s, i) / (end - begin);
         for (int k = begin; k < end; ++k) {
           const int e = basis.edges(k);
-          const double o = basis.orientation(k);
-          for (int j = 0; j < d; ++j) sum += o * x(s, e, j) * p(rx + j) + y(s, e, j) * p(ry + j);
+          sx += scale * basis.orientation(k) * x(s, e, j);
+          sy += scale * y(s, e, j);
         }
-        logits(s, i) = (end > begin ? sum / (end - begin) : 0.0) + p(rb);
-      });
-}
+      }
+    }
+    if (j < width) {
+      grads(rx + j) += sx;
+      grads(ry + j) += sy;
+    } else {
+      grads(rb) += sb;
+    }
+  }
+};
+
+}  // namespace detail
 
 template <class MemorySpace>
 template <class ExecSpace>
 void LearnedProposalSampler<MemorySpace>::readout_backward(const ExecSpace& exec,
                                                            const logit_view& dlogits) {
-  auto p = net_.params;
-  auto g = net_.grads;
   const int K = net_.config().layers, d = net_.config().width;
-  auto x = ws_.x[K], y = ws_.y[K];
-  auto dx = ws_.dx[K], dy = ws_.dy[K];
-  Kokkos::deep_copy(exec, dx, 0.0);
-  Kokkos::deep_copy(exec, dy, 0.0);
+  Kokkos::deep_copy(exec, ws_.dx[K], 0.0);
+  Kokkos::deep_copy(exec, ws_.dy[K], 0.0);
   const int rx = net_.layout().rx, ry = net_.layout().ry, rb = net_.layout().rb;
-  const int batch = ws_.batch, loops = loops_;
-  const DeviceCycleBasis<MemorySpace> basis = device_basis_;
-  // Per sample, serially over its loops (loops share islands).
-  Kokkos::parallel_for(
-      "frost::asi::proposal_readout_backward", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
-      KOKKOS_LAMBDA(const int s) {
-        for (int i = 0; i < loops; ++i) {
-          const int begin = basis.offsets(i), end = basis.offsets(i + 1);
-          if (end == begin) continue;
-          const double scale = dlogits(s, i) / (end - begin);
-          for (int k = begin; k < end; ++k) {
-            const int e = basis.edges(k);
-            const double o = basis.orientation(k);
-            for (int j = 0; j < d; ++j) {
-              dx(s, e, j) += scale * o * p(rx + j);
-              dy(s, e, j) += scale * p(ry + j);
-            }
-          }
-        }
-      });
-  Kokkos::parallel_for(
-      "frost::asi::proposal_readout_gradient", Kokkos::RangePolicy<ExecSpace>(exec, 0, d + 1),
-      KOKKOS_LAMBDA(const int j) {
-        double sx = 0.0, sy = 0.0, sb = 0.0;
-        for (int s = 0; s < batch; ++s) {
-          for (int i = 0; i < loops; ++i) {
-            const int begin = basis.offsets(i), end = basis.offsets(i + 1);
-            sb += dlogits(s, i);
-            if (end == begin || j == d) continue;
-            const double scale = dlogits(s, i) / (end - begin);
-            for (int k = begin; k < end; ++k) {
-              const int e = basis.edges(k);
-              sx += scale * basis.orientation(k) * x(s, e, j);
-              sy += scale * y(s, e, j);
-            }
-          }
-        }
-        if (j < d) {
-          g(rx + j) += sx;
-          g(ry + j) += sy;
-        } else {
-          g(rb) += sb;
-        }
-      });
+  const int batch = ws_.batch;
+  detail::ProposalReadoutInputGradient<MemorySpace> input_gradient;
+  input_gradient.basis = device_basis_;
+  input_gradient.dlogits = dlogits;
+  input_gradient.params = net_.params;
+  input_gradient.dx = ws_.dx[K];
+  input_gradient.dy = ws_.dy[K];
+  input_gradient.loops = loops_;
+  input_gradient.width = d;
+  input_gradient.rx = rx;
+  input_gradient.ry = ry;
+  Kokkos::parallel_for("frost::asi::proposal_readout_backward",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, batch), input_gradient);
+  detail::ProposalReadoutWeightGradient<MemorySpace> weight_gradient;
+  weight_gradient.basis = device_basis_;
+  weight_gradient.dlogits = dlogits;
+  weight_gradient.x = ws_.x[K];
+  weight_gradient.y = ws_.y[K];
+  weight_gradient.grads = net_.grads;
+  weight_gradient.batch = batch;
+  weight_gradient.loops = loops_;
+  weight_gradient.width = d;
+  weight_gradient.rx = rx;
+  weight_gradient.ry = ry;
+  weight_gradient.rb = rb;
+  Kokkos::parallel_for("frost::asi::proposal_readout_gradient",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, d + 1), weight_gradient);
 }
 
 template <class MemorySpace>
@@ -350,83 +409,164 @@ void LearnedProposalSampler<MemorySpace>::start(const ExecSpace& exec,
   auto start_host = Kokkos::create_mirror_view(start_dev);
   for (int e = 0; e < n1_; ++e) start_host(e) = start[e];
   Kokkos::deep_copy(exec, start_dev, start_host);
-  auto states = states_;
-  Kokkos::parallel_for(
-      "frost::asi::proposal_start",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {chains, n1_}),
-      KOKKOS_LAMBDA(const int s, const int e) { states(s, e) = start_dev(e); });
+  Kokkos::parallel_for("frost::asi::proposal_start",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {chains, n1_}),
+                       detail::StateBroadcast<MemorySpace>{start_dev, states_});
   evaluate(exec, states_, cur_logits_);
   Kokkos::View<double*, MemorySpace> penalty("frost::asi::proposal_penalty", chains);
   scorer_.score(exec, states_, cur_energy_, penalty);
   exec.fence();
 }
 
+namespace detail {
+
+/// Each chain's proposal: a flippable loop drawn from q(. | sigma) and the state it reverses.
+template <class MemorySpace>
+struct ProposalDraw {
+  DeviceCycleBasis<MemorySpace> basis;
+  Kokkos::View<const std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> logits;  ///< of the states
+  Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace> proposed_states;
+  Kokkos::View<int*, MemorySpace> proposed_loop;
+  Kokkos::View<double*, MemorySpace> log_forward;  ///< empty: not recorded
+  int n1 = 0, loops = 0;
+  std::uint64_t seed = 0, counter = 0;
+  std::uint32_t run = 0, first_chain = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s), counter);
+    for (int e = 0; e < n1; ++e) proposed_states(s, e) = states(s, e);
+    const double lse = flippable_log_sum(basis, states, logits, s);
+    proposed_loop(s) = -1;
+    if (!(lse > -std::numeric_limits<double>::infinity())) return;
+    // Inverse CDF over the flippable loops; the last flippable loop absorbs rounding.
+    const double u = rng.uniform();
+    double acc = 0.0;
+    int pick = -1;
+    for (int i = 0; i < loops; ++i) {
+      if (loop_direction_of(basis, states, s, i) == 0) continue;
+      pick = i;
+      acc += Kokkos::Experimental::exp(logits(s, i) - lse);
+      if (u < acc) break;
+    }
+    proposed_loop(s) = pick;
+    if (log_forward.extent(0) != 0) log_forward(s) = logits(s, pick) - lse;
+    for (int q = basis.offsets(pick); q < basis.offsets(pick + 1); ++q) {
+      proposed_states(s, basis.edges(q)) =
+          static_cast<std::int8_t>(-proposed_states(s, basis.edges(q)));
+    }
+  }
+};
+
+/// Metropolis-Hastings acceptance of each chain's proposal, moving the chain when accepted.
+template <class MemorySpace>
+struct ProposalAcceptance {
+  DeviceCycleBasis<MemorySpace> basis;
+  StateScorer<MemorySpace> scorer;
+  Kokkos::View<const std::int8_t**, Kokkos::LayoutRight, MemorySpace> proposed_states;
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> proposed_logits;
+  Kokkos::View<const int*, MemorySpace> proposed_loop;
+  Kokkos::View<const double*, MemorySpace> log_forward;
+  Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> logits;  ///< of the states
+  Kokkos::View<double*, MemorySpace> current_energy;
+  Kokkos::View<std::uint64_t*, MemorySpace> proposed, accepted;  ///< per-chain counters
+  int n1 = 0, loops = 0;
+  std::uint64_t seed = 0, counter = 0;  ///< counter: the step's first draw
+  std::uint32_t run = 0, first_chain = 0;
+  double beta = 0.0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    const int i = proposed_loop(s);
+    if (i < 0) return;
+    proposed(s) += 1;
+    core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s), counter + 2);
+    const double log_reverse =
+        proposed_logits(s, i) - flippable_log_sum(basis, proposed_states, proposed_logits, s);
+    double energy = 0.0, penalty = 0.0;
+    if (beta > 0.0) scorer.evaluate(proposed_states, s, energy, penalty);
+    const double log_r =
+        mh_log_ratio(log_forward(s), log_reverse, beta, energy - current_energy(s));
+    if (log_r >= 0.0 || rng.uniform() < Kokkos::Experimental::exp(log_r)) {
+      accepted(s) += 1;
+      current_energy(s) = energy;
+      for (int e = 0; e < n1; ++e) states(s, e) = proposed_states(s, e);
+      for (int j = 0; j < loops; ++j) logits(s, j) = proposed_logits(s, j);
+    }
+  }
+};
+
+}  // namespace detail
+
 template <class MemorySpace>
 template <class ExecSpace>
 void LearnedProposalSampler<MemorySpace>::step(const ExecSpace& exec, int steps) {
   if (chains_ == 0) throw std::logic_error("LearnedProposalSampler: start() first");
-  const DeviceCycleBasis<MemorySpace> basis = device_basis_;
-  const StateScorer<MemorySpace> scorer = scorer_;
-  auto states = states_, prop = prop_states_;
-  auto cur = cur_logits_, next = prop_logits_;
-  auto prop_loop = prop_loop_;
-  auto log_forward = log_forward_;
-  auto cur_energy = cur_energy_;
-  auto proposed = proposed_, accepted = accepted_;
-  const int n1 = n1_, loops = loops_;
-  const std::uint64_t seed = config_.seed;
-  const std::uint32_t run = run_, first_chain = first_chain_;
-  const double beta = config_.beta;
+  detail::ProposalDraw<MemorySpace> draw;
+  draw.basis = device_basis_;
+  draw.states = states_;
+  draw.logits = cur_logits_;
+  draw.proposed_states = prop_states_;
+  draw.proposed_loop = prop_loop_;
+  draw.log_forward = log_forward_;
+  draw.n1 = n1_;
+  draw.loops = loops_;
+  draw.seed = config_.seed;
+  draw.run = run_;
+  draw.first_chain = first_chain_;
+  detail::ProposalAcceptance<MemorySpace> acceptance;
+  acceptance.basis = device_basis_;
+  acceptance.scorer = scorer_;
+  acceptance.proposed_states = prop_states_;
+  acceptance.proposed_logits = prop_logits_;
+  acceptance.proposed_loop = prop_loop_;
+  acceptance.log_forward = log_forward_;
+  acceptance.states = states_;
+  acceptance.logits = cur_logits_;
+  acceptance.current_energy = cur_energy_;
+  acceptance.proposed = proposed_;
+  acceptance.accepted = accepted_;
+  acceptance.n1 = n1_;
+  acceptance.loops = loops_;
+  acceptance.seed = config_.seed;
+  acceptance.run = run_;
+  acceptance.first_chain = first_chain_;
+  acceptance.beta = config_.beta;
   for (int k = 0; k < steps; ++k, ++step_) {
     const std::uint64_t counter = 4 * static_cast<std::uint64_t>(step_);
-    Kokkos::parallel_for(
-        "frost::asi::proposal_propose", Kokkos::RangePolicy<ExecSpace>(exec, 0, chains_),
-        KOKKOS_LAMBDA(const int s) {
-          core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s), counter);
-          for (int e = 0; e < n1; ++e) prop(s, e) = states(s, e);
-          const double lse = detail::flippable_log_sum(basis, states, cur, s);
-          prop_loop(s) = -1;
-          if (!(lse > -std::numeric_limits<double>::infinity())) return;
-          // Inverse CDF over the flippable loops; the last flippable loop absorbs rounding.
-          const double u = rng.uniform();
-          double acc = 0.0;
-          int pick = -1;
-          for (int i = 0; i < loops; ++i) {
-            if (detail::loop_direction_of(basis, states, s, i) == 0) continue;
-            pick = i;
-            acc += Kokkos::Experimental::exp(cur(s, i) - lse);
-            if (u < acc) break;
-          }
-          prop_loop(s) = pick;
-          log_forward(s) = cur(s, pick) - lse;
-          for (int q = basis.offsets(pick); q < basis.offsets(pick + 1); ++q) {
-            prop(s, basis.edges(q)) = static_cast<std::int8_t>(-prop(s, basis.edges(q)));
-          }
-        });
-    evaluate(exec, prop, next);
-    Kokkos::parallel_for(
-        "frost::asi::proposal_accept", Kokkos::RangePolicy<ExecSpace>(exec, 0, chains_),
-        KOKKOS_LAMBDA(const int s) {
-          const int i = prop_loop(s);
-          if (i < 0) return;
-          proposed(s) += 1;
-          core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s),
-                                 counter + 2);
-          const double log_reverse = next(s, i) - detail::flippable_log_sum(basis, prop, next, s);
-          double energy = 0.0, penalty = 0.0;
-          if (beta > 0.0) scorer.evaluate(prop, s, energy, penalty);
-          const double log_r =
-              detail::mh_log_ratio(log_forward(s), log_reverse, beta, energy - cur_energy(s));
-          if (log_r >= 0.0 || rng.uniform() < Kokkos::Experimental::exp(log_r)) {
-            accepted(s) += 1;
-            cur_energy(s) = energy;
-            for (int e = 0; e < n1; ++e) states(s, e) = prop(s, e);
-            for (int j = 0; j < loops; ++j) cur(s, j) = next(s, j);
-          }
-        });
+    draw.counter = counter;
+    Kokkos::parallel_for("frost::asi::proposal_propose",
+                         Kokkos::RangePolicy<ExecSpace>(exec, 0, chains_), draw);
+    evaluate(exec, prop_states_, prop_logits_);
+    acceptance.counter = counter;
+    Kokkos::parallel_for("frost::asi::proposal_accept",
+                         Kokkos::RangePolicy<ExecSpace>(exec, 0, chains_), acceptance);
   }
 }
+
+namespace detail {
+
+/// ln q(i | sigma) of every basis loop of every state; -inf for loops that are not flippable.
+template <class MemorySpace>
+struct ProposalLogProbs {
+  DeviceCycleBasis<MemorySpace> basis;
+  Kokkos::View<const std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> logits;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> log_probs;
+  int loops = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    const double lse = flippable_log_sum(basis, states, logits, s);
+    for (int i = 0; i < loops; ++i) {
+      log_probs(s, i) = loop_direction_of(basis, states, s, i) != 0
+                            ? logits(s, i) - lse
+                            : -std::numeric_limits<double>::infinity();
+    }
+  }
+};
+
+}  // namespace detail
 
 template <class MemorySpace>
 template <class ExecSpace>
@@ -439,18 +579,9 @@ std::vector<std::vector<double>> LearnedProposalSampler<MemorySpace>::proposal_l
   logit_view z("frost::asi::proposal_probe_logits", batch, loops_);
   evaluate(exec, states, z);
   logit_view lp("frost::asi::proposal_probe_log_probs", batch, loops_);
-  const DeviceCycleBasis<MemorySpace> basis = device_basis_;
-  const int loops = loops_;
-  Kokkos::parallel_for(
-      "frost::asi::proposal_log_probs", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
-      KOKKOS_LAMBDA(const int s) {
-        const double lse = detail::flippable_log_sum(basis, states, z, s);
-        for (int i = 0; i < loops; ++i) {
-          lp(s, i) = detail::loop_direction_of(basis, states, s, i) != 0
-                         ? z(s, i) - lse
-                         : -std::numeric_limits<double>::infinity();
-        }
-      });
+  Kokkos::parallel_for("frost::asi::proposal_log_probs",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
+                       detail::ProposalLogProbs<MemorySpace>{device_basis_, states, z, lp, loops_});
   auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), lp);
   for (int s = 0; s < batch; ++s)
     for (int i = 0; i < loops_; ++i) out[s][i] = host(s, i);
@@ -491,92 +622,111 @@ std::map<std::vector<std::int8_t>, double> LearnedProposalSampler<MemorySpace>::
   return out;
 }
 
+namespace detail {
+
+/// Per chain: acceptance, proposal entropy and the loss gradients in both passes' logits.
+template <class MemorySpace>
+struct ProposalTrainGradients {
+  DeviceCycleBasis<MemorySpace> basis;
+  StateScorer<MemorySpace> scorer;
+  Kokkos::View<const std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> logits;  ///< of the states
+  Kokkos::View<const std::int8_t**, Kokkos::LayoutRight, MemorySpace> proposed_states;
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> proposed_logits;
+  Kokkos::View<const int*, MemorySpace> proposed_loop;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> dlogits, proposed_dlogits;
+  Kokkos::View<double*, MemorySpace> acceptance, entropy;
+  int loops = 0, chains = 0;
+  double beta = 0.0, entropy_weight = 0.0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    for (int j = 0; j < loops; ++j) dlogits(s, j) = proposed_dlogits(s, j) = 0.0;
+    acceptance(s) = 0.0;
+    entropy(s) = 0.0;
+    const int i = proposed_loop(s);
+    if (i < 0) return;
+    const double lse = flippable_log_sum(basis, states, logits, s);
+    const double lse_next = flippable_log_sum(basis, proposed_states, proposed_logits, s);
+    double e0 = 0.0, e1 = 0.0, pen = 0.0;
+    if (beta > 0.0) {
+      scorer.evaluate(states, s, e0, pen);
+      scorer.evaluate(proposed_states, s, e1, pen);
+    }
+    const double log_r =
+        mh_log_ratio(logits(s, i) - lse, proposed_logits(s, i) - lse_next, beta, e1 - e0);
+    const double a = log_r >= 0.0 ? 1.0 : Kokkos::Experimental::exp(log_r);
+    acceptance(s) = a;
+    // d ln q(i|.) / dz_j = [j == i] - q_j over the flippable j; ascent, so the loss
+    // gradient carries a minus sign and 1/chains.
+    const double w_cur = (a - (log_r < 0.0 ? a : 0.0)) / chains;
+    const double w_next = (log_r < 0.0 ? a : 0.0) / chains;
+    double h = 0.0;  // entropy of q(.|sigma)
+    for (int j = 0; j < loops; ++j) {
+      if (loop_direction_of(basis, states, s, j) == 0) continue;
+      h -= Kokkos::Experimental::exp(logits(s, j) - lse) * (logits(s, j) - lse);
+    }
+    entropy(s) = h;
+    for (int j = 0; j < loops; ++j) {
+      const bool f0 = loop_direction_of(basis, states, s, j) != 0;
+      const bool f1 = loop_direction_of(basis, proposed_states, s, j) != 0;
+      const double q0 = f0 ? Kokkos::Experimental::exp(logits(s, j) - lse) : 0.0;
+      const double q1 = f1 ? Kokkos::Experimental::exp(proposed_logits(s, j) - lse_next) : 0.0;
+      // dH / dz_j = -q_j (ln q_j + H).
+      const double dh = f0 ? -q0 * ((logits(s, j) - lse) + h) : 0.0;
+      dlogits(s, j) = -w_cur * ((j == i ? 1.0 : 0.0) - q0) - entropy_weight * dh / chains;
+      proposed_dlogits(s, j) = -w_next * ((j == i ? 1.0 : 0.0) - q1);
+    }
+  }
+};
+
+}  // namespace detail
+
 template <class MemorySpace>
 template <class ExecSpace>
 ProposalTrainStats LearnedProposalSampler<MemorySpace>::train_step(const ExecSpace& exec) {
   if (chains_ == 0) throw std::logic_error("LearnedProposalSampler: start() first");
   // Propose from the current states without moving (the kernel of step(), then no accept).
-  const DeviceCycleBasis<MemorySpace> basis = device_basis_;
-  const StateScorer<MemorySpace> scorer = scorer_;
-  auto states = states_, prop = prop_states_;
-  auto cur = cur_logits_, next = prop_logits_;
-  auto prop_loop = prop_loop_;
-  const int n1 = n1_, loops = loops_, chains = chains_;
-  const std::uint64_t seed = config_.seed;
-  const std::uint32_t run = run_, first_chain = first_chain_;
-  const double beta = config_.beta;
+  const int loops = loops_, chains = chains_;
+  detail::ProposalDraw<MemorySpace> draw;
+  draw.basis = device_basis_;
+  draw.states = states_;
+  draw.logits = cur_logits_;
+  draw.proposed_states = prop_states_;
+  draw.proposed_loop = prop_loop_;
+  draw.n1 = n1_;
+  draw.loops = loops;
+  draw.seed = config_.seed;
+  draw.run = run_;
+  draw.first_chain = first_chain_;
   // Training draws use a stream position beyond any step's (bit 62 set), so they never
   // coincide with a sampling step's draws.
-  const std::uint64_t counter = (std::uint64_t{1} << 62) + 4 * static_cast<std::uint64_t>(step_);
-  Kokkos::parallel_for(
-      "frost::asi::proposal_train_propose", Kokkos::RangePolicy<ExecSpace>(exec, 0, chains),
-      KOKKOS_LAMBDA(const int s) {
-        core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s), counter);
-        for (int e = 0; e < n1; ++e) prop(s, e) = states(s, e);
-        const double lse = detail::flippable_log_sum(basis, states, cur, s);
-        prop_loop(s) = -1;
-        if (!(lse > -std::numeric_limits<double>::infinity())) return;
-        const double u = rng.uniform();
-        double acc = 0.0;
-        int pick = -1;
-        for (int i = 0; i < loops; ++i) {
-          if (detail::loop_direction_of(basis, states, s, i) == 0) continue;
-          pick = i;
-          acc += Kokkos::Experimental::exp(cur(s, i) - lse);
-          if (u < acc) break;
-        }
-        prop_loop(s) = pick;
-        for (int q = basis.offsets(pick); q < basis.offsets(pick + 1); ++q) {
-          prop(s, basis.edges(q)) = static_cast<std::int8_t>(-prop(s, basis.edges(q)));
-        }
-      });
+  draw.counter = (std::uint64_t{1} << 62) + 4 * static_cast<std::uint64_t>(step_);
+  Kokkos::parallel_for("frost::asi::proposal_train_propose",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, chains), draw);
   // Acceptance of each proposal, and the logit gradients of both passes.
   logit_view d_cur("frost::asi::proposal_train_dcur", chains, loops);
   logit_view d_next("frost::asi::proposal_train_dnext", chains, loops);
   Kokkos::View<double*, MemorySpace> acceptance("frost::asi::proposal_train_acceptance", chains);
   Kokkos::View<double*, MemorySpace> entropy("frost::asi::proposal_train_entropy", chains);
-  const double entropy_weight = config_.entropy_weight;
-  evaluate(exec, prop, next);
-  Kokkos::parallel_for(
-      "frost::asi::proposal_train_weights", Kokkos::RangePolicy<ExecSpace>(exec, 0, chains),
-      KOKKOS_LAMBDA(const int s) {
-        for (int j = 0; j < loops; ++j) d_cur(s, j) = d_next(s, j) = 0.0;
-        acceptance(s) = 0.0;
-        entropy(s) = 0.0;
-        const int i = prop_loop(s);
-        if (i < 0) return;
-        const double lse = detail::flippable_log_sum(basis, states, cur, s);
-        const double lse_next = detail::flippable_log_sum(basis, prop, next, s);
-        double e0 = 0.0, e1 = 0.0, pen = 0.0;
-        if (beta > 0.0) {
-          scorer.evaluate(states, s, e0, pen);
-          scorer.evaluate(prop, s, e1, pen);
-        }
-        const double log_r =
-            detail::mh_log_ratio(cur(s, i) - lse, next(s, i) - lse_next, beta, e1 - e0);
-        const double a = log_r >= 0.0 ? 1.0 : Kokkos::Experimental::exp(log_r);
-        acceptance(s) = a;
-        // d ln q(i|.) / dz_j = [j == i] - q_j over the flippable j; ascent, so the loss
-        // gradient carries a minus sign and 1/chains.
-        const double w_cur = (a - (log_r < 0.0 ? a : 0.0)) / chains;
-        const double w_next = (log_r < 0.0 ? a : 0.0) / chains;
-        double h = 0.0;  // entropy of q(.|sigma)
-        for (int j = 0; j < loops; ++j) {
-          if (detail::loop_direction_of(basis, states, s, j) == 0) continue;
-          h -= Kokkos::Experimental::exp(cur(s, j) - lse) * (cur(s, j) - lse);
-        }
-        entropy(s) = h;
-        for (int j = 0; j < loops; ++j) {
-          const bool f0 = detail::loop_direction_of(basis, states, s, j) != 0;
-          const bool f1 = detail::loop_direction_of(basis, prop, s, j) != 0;
-          const double q0 = f0 ? Kokkos::Experimental::exp(cur(s, j) - lse) : 0.0;
-          const double q1 = f1 ? Kokkos::Experimental::exp(next(s, j) - lse_next) : 0.0;
-          // dH / dz_j = -q_j (ln q_j + H).
-          const double dh = f0 ? -q0 * ((cur(s, j) - lse) + h) : 0.0;
-          d_cur(s, j) = -w_cur * ((j == i ? 1.0 : 0.0) - q0) - entropy_weight * dh / chains;
-          d_next(s, j) = -w_next * ((j == i ? 1.0 : 0.0) - q1);
-        }
-      });
+  evaluate(exec, prop_states_, prop_logits_);
+  detail::ProposalTrainGradients<MemorySpace> gradients;
+  gradients.basis = device_basis_;
+  gradients.scorer = scorer_;
+  gradients.states = states_;
+  gradients.logits = cur_logits_;
+  gradients.proposed_states = prop_states_;
+  gradients.proposed_logits = prop_logits_;
+  gradients.proposed_loop = prop_loop_;
+  gradients.dlogits = d_cur;
+  gradients.proposed_dlogits = d_next;
+  gradients.acceptance = acceptance;
+  gradients.entropy = entropy;
+  gradients.loops = loops;
+  gradients.chains = chains;
+  gradients.beta = config_.beta;
+  gradients.entropy_weight = config_.entropy_weight;
+  Kokkos::parallel_for("frost::asi::proposal_train_weights",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, chains), gradients);
   net_.zero_grads(exec);
   readout_backward(exec, d_next);
   net_.backward(exec, ws_);

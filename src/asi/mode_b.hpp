@@ -47,6 +47,25 @@
 
 namespace frost::asi {
 
+template <class MemorySpace>
+struct StateScorer;
+
+namespace detail {
+
+/// H and P of every row of a batch of states (the kernel of StateScorer::score).
+template <class MemorySpace, class StateView>
+struct ModeBStateScores {
+  StateScorer<MemorySpace> scorer;
+  StateView states;
+  Kokkos::View<double*, MemorySpace> energy, penalty;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    scorer.evaluate(states, s, energy(s), penalty(s));
+  }
+};
+
+}  // namespace detail
+
 /// Energy H (vertex, charge or pair model of energy.hpp; no dipolar couplings) and ice-rule
 /// penalty P (see the file comment) of states, evaluated inside kernels. Plain views and
 /// constants: copy it into a kernel by value.
@@ -92,11 +111,10 @@ struct StateScorer {
   void score(const ExecSpace& exec, const StateView& states,
              const Kokkos::View<double*, MemorySpace>& energy,
              const Kokkos::View<double*, MemorySpace>& penalty) const {
-    const StateScorer self = *this;
     Kokkos::parallel_for(
         "frost::asi::mode_b_score",
         Kokkos::RangePolicy<ExecSpace>(exec, 0, static_cast<int>(states.extent(0))),
-        KOKKOS_LAMBDA(const int s) { self.evaluate(states, s, energy(s), penalty(s)); });
+        detail::ModeBStateScores<MemorySpace, StateView>{*this, states, energy, penalty});
   }
 };
 
@@ -385,49 +403,102 @@ std::vector<std::vector<std::int8_t>> EdgeAutoregressiveSampler<MemorySpace>::to
   return LoopAutoregressiveSampler<MemorySpace>::to_host(states);
 }
 
+namespace detail {
+
+/// Network inputs of a batch of states: x = the spins (0 while undecided), y = 1.
+template <class MemorySpace>
+struct SpinNetworkInputs {
+  Kokkos::View<const std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  EignTensor<MemorySpace> x, y;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    x(s, e, 0) = states(s, e);
+    y(s, e, 0) = 1.0;
+  }
+};
+
+}  // namespace detail
+
 template <class MemorySpace>
 template <class ExecSpace>
 void EdgeAutoregressiveSampler<MemorySpace>::fill_inputs(const ExecSpace& exec,
                                                          const state_view& states) {
-  auto x = ws_.x[0];
-  auto y = ws_.y[0];
-  Kokkos::parallel_for(
-      "frost::asi::mode_b_inputs",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
-          exec, {0, 0}, {static_cast<int>(states.extent(0)), n1_}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        x(s, e, 0) = states(s, e);
-        y(s, e, 0) = 1.0;
-      });
+  Kokkos::parallel_for("frost::asi::mode_b_inputs",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {static_cast<int>(states.extent(0)), n1_}),
+                       detail::SpinNetworkInputs<MemorySpace>{states, ws_.x[0], ws_.y[0]});
 }
+
+namespace detail {
+
+/// Mode B's conditional logits z(s, e) = X_K(s, e) . r_x of a batch.
+template <class MemorySpace>
+struct ModeBEdgeLogits {
+  Kokkos::View<const double***, Kokkos::LayoutRight, MemorySpace> x;  ///< last layer's X
+  Kokkos::View<const double*, MemorySpace> params;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> logits;
+  int width = 0, rx = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    double z = 0.0;
+    for (int j = 0; j < width; ++j) z += x(s, e, j) * params(rx + j);
+    logits(s, e) = z;
+  }
+};
+
+}  // namespace detail
 
 // z(s, e) = X_K(s, e) . r_x: odd under re-orienting island e, as a spin's logit must be.
 template <class MemorySpace>
 template <class ExecSpace>
 void EdgeAutoregressiveSampler<MemorySpace>::readout(const ExecSpace& exec, const logit_view& out) {
-  auto p = net_.params;
-  auto x = ws_.x[net_.config().layers];
-  const int d = net_.config().width, rx = net_.layout().rx;
   Kokkos::parallel_for(
       "frost::asi::mode_b_readout",
       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
                                                                                 {ws_.batch, n1_}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        double z = 0.0;
-        for (int j = 0; j < d; ++j) z += x(s, e, j) * p(rx + j);
-        out(s, e) = z;
-      });
+      detail::ModeBEdgeLogits<MemorySpace>{ws_.x[net_.config().layers], net_.params, out,
+                                           net_.config().width, net_.layout().rx});
 }
+
+namespace detail {
+
+/// Mode B readout's gradient in the last layer's X: dX_K(s, e, j) = dz(s, e) r_x(j).
+template <class MemorySpace>
+struct ModeBReadoutInputGradient {
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> dlogits;
+  Kokkos::View<const double*, MemorySpace> params;
+  EignTensor<MemorySpace> dx;
+  int width = 0, rx = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    for (int j = 0; j < width; ++j) dx(s, e, j) = dlogits(s, e) * params(rx + j);
+  }
+};
+
+/// Mode B readout's gradient in r_x: grads(rx + j) += sum_{s,e} dz(s, e) X_K(s, e, j).
+template <class MemorySpace>
+struct ModeBReadoutWeightGradient {
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> dlogits;
+  Kokkos::View<const double***, Kokkos::LayoutRight, MemorySpace> x;  ///< last layer's X
+  Kokkos::View<double*, MemorySpace> grads;
+  int batch = 0, n1 = 0, rx = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int j) const {
+    double sum = 0.0;
+    for (int s = 0; s < batch; ++s) {
+      for (int e = 0; e < n1; ++e) sum += dlogits(s, e) * x(s, e, j);
+    }
+    grads(rx + j) += sum;
+  }
+};
+
+}  // namespace detail
 
 template <class MemorySpace>
 template <class ExecSpace>
 void EdgeAutoregressiveSampler<MemorySpace>::readout_backward(const ExecSpace& exec,
                                                               const logit_view& dlogits) {
-  auto p = net_.params;
-  auto g = net_.grads;
   const int K = net_.config().layers;
-  auto x = ws_.x[K];
-  auto dx = ws_.dx[K];
   Kokkos::deep_copy(exec, ws_.dy[K], 0.0);
   const int d = net_.config().width, rx = net_.layout().rx;
   const int batch = ws_.batch, n1 = n1_;
@@ -435,19 +506,52 @@ void EdgeAutoregressiveSampler<MemorySpace>::readout_backward(const ExecSpace& e
       "frost::asi::mode_b_readout_backward",
       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
                                                                                 {batch, n1}),
-      KOKKOS_LAMBDA(const int s, const int e) {
-        for (int j = 0; j < d; ++j) dx(s, e, j) = dlogits(s, e) * p(rx + j);
-      });
-  Kokkos::parallel_for(
-      "frost::asi::mode_b_readout_gradient", Kokkos::RangePolicy<ExecSpace>(exec, 0, d),
-      KOKKOS_LAMBDA(const int j) {
-        double sum = 0.0;
-        for (int s = 0; s < batch; ++s) {
-          for (int e = 0; e < n1; ++e) sum += dlogits(s, e) * x(s, e, j);
-        }
-        g(rx + j) += sum;
-      });
+      detail::ModeBReadoutInputGradient<MemorySpace>{dlogits, net_.params, ws_.dx[K], d, rx});
+  Kokkos::parallel_for("frost::asi::mode_b_readout_gradient",
+                       Kokkos::RangePolicy<ExecSpace>(exec, 0, d),
+                       detail::ModeBReadoutWeightGradient<MemorySpace>{dlogits, ws_.x[K],
+                                                                       net_.grads, batch, n1, rx});
 }
+
+namespace detail {
+
+/// Every row of a batch of states set to one state.
+template <class MemorySpace>
+struct StateBroadcast {
+  Kokkos::View<const std::int8_t*, MemorySpace> state;
+  Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
+    states(s, e) = state(e);
+  }
+};
+
+/// One island's spin in every sample, drawn from sigmoid(z), with its ln q term.
+template <class MemorySpace>
+struct ModeBIslandDraw {
+  Kokkos::View<const double***, Kokkos::LayoutRight, MemorySpace> x;  ///< last layer's X
+  Kokkos::View<const double*, MemorySpace> params;
+  Kokkos::View<std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  Kokkos::View<double*, MemorySpace> log_q;
+  EignTensor<MemorySpace> x_input;  ///< the network's input X
+  int width = 0, rx = 0;
+  int island = 0, position = 0;  ///< the island drawn and its position in the order
+  std::uint64_t seed = 0;
+  std::uint32_t run = 0, first_chain = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    double z = 0.0;
+    for (int j = 0; j < width; ++j) z += x(s, island, j) * params(rx + j);
+    core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s),
+                           2 * static_cast<std::uint64_t>(position));
+    const std::int8_t spin = rng.uniform() < eign_sigmoid(z) ? 1 : -1;
+    log_q(s) += log_sigmoid(spin * z);
+    states(s, island) = spin;
+    x_input(s, island, 0) = spin;
+  }
+};
+
+}  // namespace detail
 
 template <class MemorySpace>
 template <class ExecSpace>
@@ -458,39 +562,32 @@ EdgeSampleBatch<MemorySpace> EdgeAutoregressiveSampler<MemorySpace>::sample(
   out.log_q = Kokkos::View<double*, MemorySpace>("frost::asi::mode_b_log_q", batch);
   if (batch == 0) return out;
   net_.resize_workspace(ws_, batch);
-  auto states = out.states;
-  auto log_q = out.log_q;
-  auto fixed = fixed_;
   // Undecided islands hold 0; the masks keep them away from every conditional that is read.
-  Kokkos::parallel_for(
-      "frost::asi::mode_b_start",
-      Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(exec, {0, 0},
-                                                                                {batch, n1_}),
-      KOKKOS_LAMBDA(const int s, const int e) { states(s, e) = fixed(e); });
-  fill_inputs(exec, states);
-  auto p = net_.params;
-  auto x0 = ws_.x[0];
-  const int K = net_.config().layers;
-  const int d = net_.config().width, rx = net_.layout().rx;
-  const std::uint64_t seed = config_.seed;
+  Kokkos::parallel_for("frost::asi::mode_b_start",
+                       Kokkos::MDRangePolicy<ExecSpace, Kokkos::Rank<2>, Kokkos::IndexType<int>>(
+                           exec, {0, 0}, {batch, n1_}),
+                       detail::StateBroadcast<MemorySpace>{fixed_, out.states});
+  fill_inputs(exec, out.states);
+  detail::ModeBIslandDraw<MemorySpace> draw;
+  draw.params = net_.params;
+  draw.states = out.states;
+  draw.log_q = out.log_q;
+  draw.x_input = ws_.x[0];
+  draw.width = net_.config().width;
+  draw.rx = net_.layout().rx;
+  draw.seed = config_.seed;
+  draw.run = run;
+  draw.first_chain = first_chain;
   const bool has_fixed = !lattice_->fixed_spin.empty();
   for (int t = 0; t < n1_; ++t) {
     const int e = order_[t];
     if (has_fixed && lattice_->fixed_spin[e] != 0) continue;
     net_.forward(exec, ws_);
-    auto xk = ws_.x[K];
-    Kokkos::parallel_for(
-        "frost::asi::mode_b_decide", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
-        KOKKOS_LAMBDA(const int s) {
-          double z = 0.0;
-          for (int j = 0; j < d; ++j) z += xk(s, e, j) * p(rx + j);
-          core::RandomStream rng(seed, run, first_chain + static_cast<std::uint32_t>(s),
-                                 2 * static_cast<std::uint64_t>(t));
-          const std::int8_t spin = rng.uniform() < detail::eign_sigmoid(z) ? 1 : -1;
-          log_q(s) += detail::log_sigmoid(spin * z);
-          states(s, e) = spin;
-          x0(s, e, 0) = spin;
-        });
+    draw.x = ws_.x[net_.config().layers];
+    draw.island = e;
+    draw.position = t;
+    Kokkos::parallel_for("frost::asi::mode_b_decide",
+                         Kokkos::RangePolicy<ExecSpace>(exec, 0, batch), draw);
   }
   exec.fence();
   return out;
@@ -510,6 +607,40 @@ EdgeAutoregressiveSampler<MemorySpace>::logits(const ExecSpace& exec, const stat
   exec.fence();
   return out;
 }
+
+namespace detail {
+
+/// Teacher-forced ln q of every state and, when with_grad, the weighted logit gradients.
+template <class MemorySpace>
+struct ModeBTeacherLogQ {
+  Kokkos::View<const std::int8_t**, Kokkos::LayoutRight, MemorySpace> states;
+  Kokkos::View<const double**, Kokkos::LayoutRight, MemorySpace> logits;
+  Kokkos::View<const std::int8_t*, MemorySpace> fixed;  ///< 0 for free islands, else the value
+  Kokkos::View<const double*, MemorySpace> weights;
+  Kokkos::View<double*, MemorySpace> log_q;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> dlogits;
+  int n1 = 0;
+  bool with_grad = false;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int s) const {
+    constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+    double sum = 0.0;
+    for (int e = 0; e < n1; ++e) {
+      const double spin = states(s, e);
+      if (fixed(e) != 0) {
+        if (spin != fixed(e)) sum = kMinusInf;
+        if (with_grad) dlogits(s, e) = 0.0;
+        continue;
+      }
+      sum += log_sigmoid(spin * logits(s, e));
+      // d ln sigmoid(spin z) / dz = spin sigmoid(-spin z).
+      if (with_grad) dlogits(s, e) = weights(s) * spin * eign_sigmoid(-spin * logits(s, e));
+    }
+    log_q(s) = sum;
+  }
+};
+
+}  // namespace detail
 
 template <class MemorySpace>
 template <class ExecSpace>
@@ -531,27 +662,10 @@ std::vector<double> EdgeAutoregressiveSampler<MemorySpace>::teacher_force(
             weights->data(), weights->size()));
   }
   logit_view dz("frost::asi::mode_b_teacher_dlogits", weights ? batch : 0, n1_);
-  auto fixed = fixed_;
-  const int n1 = n1_;
   const bool with_grad = weights != nullptr;
-  constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
   Kokkos::parallel_for(
       "frost::asi::mode_b_teacher", Kokkos::RangePolicy<ExecSpace>(exec, 0, batch),
-      KOKKOS_LAMBDA(const int s) {
-        double sum = 0.0;
-        for (int e = 0; e < n1; ++e) {
-          const double spin = states(s, e);
-          if (fixed(e) != 0) {
-            if (spin != fixed(e)) sum = kMinusInf;
-            if (with_grad) dz(s, e) = 0.0;
-            continue;
-          }
-          sum += detail::log_sigmoid(spin * z(s, e));
-          // d ln sigmoid(spin z) / dz = spin sigmoid(-spin z).
-          if (with_grad) dz(s, e) = w(s) * spin * detail::eign_sigmoid(-spin * z(s, e));
-        }
-        lq(s) = sum;
-      });
+      detail::ModeBTeacherLogQ<MemorySpace>{states, z, fixed_, w, lq, dz, n1_, with_grad});
   if (with_grad) {
     readout_backward(exec, dz);
     net_.backward(exec, ws_);
