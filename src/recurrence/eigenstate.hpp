@@ -163,11 +163,15 @@ struct EigenTiledScan {
       if (active && base + tile < T) load(b, k, u0 + tile, next);
       // Local scan from zero; n valid steps, the lane's map is x -> a^n x + e.
       const int n = active ? (T - u0 < kTileSteps ? (T - u0 > 0 ? T - u0 : 0) : kTileSteps) : 0;
+      // Loops over register arrays have the constant trip count kTileSteps (guarded by n), so
+      // the compiler unrolls them and the arrays stay in registers on GPUs.
       C e(0), an(1);
-      for (int i = 0; i < n; ++i) {
-        e = ak * e + v[i];
-        v[i] = e;
-        an = an * ak;
+      for (int i = 0; i < kTileSteps; ++i) {
+        if (i < n) {
+          e = ak * e + v[i];
+          v[i] = e;
+          an = an * ak;
+        }
       }
       span_a(p * modes + m) = an;
       span_e(p * modes + m) = e;
@@ -192,10 +196,12 @@ struct EigenTiledScan {
       const C in_state =
           p == 0 ? carry(m) : span_a((p - 1) * modes + m) * carry(m) + span_e((p - 1) * modes + m);
       C pw = ak;
-      for (int i = 0; i < n; ++i) {
-        const int u = u0 + i;
-        out(b, reverse ? T - 1 - u : u, k) = v[i] + pw * in_state;
-        pw = pw * ak;
+      for (int i = 0; i < kTileSteps; ++i) {
+        if (i < n) {
+          const int u = u0 + i;
+          out(b, reverse ? T - 1 - u : u, k) = v[i] + pw * in_state;
+          pw = pw * ak;
+        }
       }
       team.team_barrier();
       if (p == lanes - 1) {
