@@ -267,8 +267,13 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
     int modes = 1, lanes = 1;
     detail::tiled_shape(exec, K, modes, lanes);
     const int groups = (K + modes - 1) / modes;
-    const detail::EigenTiledScan<Exec, S, Mem> scan{a, x0,     xT,    in,    out,    T,
-                                                    K, groups, modes, lanes, reverse};
+    detail::EigenTiledScan<Exec, S, Mem> scan{a, x0,     xT,    in,    out,    T,
+                                              K, groups, modes, lanes, reverse};
+    // Fewer lanes where the kernel's registers do not allow modes x lanes threads per team.
+    const int most = Kokkos::TeamPolicy<Exec>(exec, 1, Kokkos::AUTO)
+                         .team_size_max(scan, Kokkos::ParallelForTag());
+    while (lanes > 1 && modes * lanes > most) lanes /= 2;
+    scan.lanes = lanes;
     Kokkos::TeamPolicy<Exec> policy(exec, B * groups, modes * lanes);
     policy.set_scratch_size(0, Kokkos::PerTeam(decltype(scan)::scratch_bytes(modes, lanes)));
     Kokkos::parallel_for("frost::recurrence::eigen_tiled", policy, scan);
