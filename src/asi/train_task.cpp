@@ -14,6 +14,8 @@
 #include "asi/mode_b.hpp"
 #include "asi/neural_sampler.hpp"
 #include "asi/observables.hpp"
+#include "asi/sample_quality.hpp"
+#include "core/line_plot.hpp"
 
 namespace frost::asi {
 
@@ -31,6 +33,23 @@ void declare_train_params(core::ParamRegistry& reg) {
   reg.add_int("train.batch", 32, "samples per step (one batched network pass per loop)").min(1);
   reg.add_real("train.learning_rate", 1e-2, "Adam step size").min(0);
   reg.add_int("train.kl_every", 10, "epochs between exact KL evaluations (0: off)").min(0);
+  reg.add_int("train.samples", 256,
+              "mode a: samples drawn after training for the quality metrics (distinct states, "
+              "Hamming distance, importance ESS, observables against loop Monte Carlo; 0: off)")
+      .min(0)
+      .max(1 << 20);
+  reg.add_int("train.mc_chains", 16,
+              "mode a metrics: loop Monte Carlo reference chains (short_loop, uniform ensemble)")
+      .min(1)
+      .max(1 << 16);
+  reg.add_int("train.mc_burn_in", 1000, "mode a metrics: loop Monte Carlo sweeps discarded").min(0);
+  reg.add_int("train.mc_thin", 20,
+              "mode a metrics: loop Monte Carlo sweeps between recorded samples (each chain "
+              "records ceil(train.samples / train.mc_chains))")
+      .min(1);
+  reg.add_bool(
+      "train.plot", true,
+      "write the training curve as train_curve.png under runs/<id>/ (proposal: when trained)");
   reg.add_int("train.enumerate_max", 1 << 16,
               "largest sector enumerated for the exact KL to uniform (states)")
       .min(0);
@@ -84,6 +103,29 @@ EnergyConstants thermal_constants(const core::ParamSet& p) {
         "train: thermal.model dipolar is not supported by modes b and proposal");
   }
   return c;
+}
+
+/// Column c of a row-major table with `cols` columns.
+std::vector<double> column(const std::vector<double>& table, int cols, int c) {
+  std::vector<double> out;
+  for (std::size_t i = static_cast<std::size_t>(c); i < table.size(); i += cols)
+    out.push_back(table[i]);
+  return out;
+}
+
+bool any_finite(const std::vector<double>& v) {
+  return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+}
+
+/// Adds train_curve.png (written beside frost.h5 under runs/<id>/, atomically, by the output
+/// stage) when train.plot is set. A chart that cannot be drawn is reported, not fatal.
+void attach_plot(core::RunContext& ctx, const core::LinePlot& plot) {
+  if (!ctx.params.get_bool("train.plot")) return;
+  try {
+    ctx.result.artifacts.push_back({"train_curve.png", core::line_plot_png(plot)});
+  } catch (const std::exception& e) {
+    ctx.result.set("plot_error", core::Value::of_string(e.what()));
+  }
 }
 
 void run_mode_a(core::RunContext& ctx, const Lattice& lattice);
@@ -167,6 +209,17 @@ void run_mode_b(core::RunContext& ctx, const Lattice& lattice) {
   res.add_f64("train/curve", {static_cast<std::uint64_t>(epochs), kColumns}, curve);
   res.add_f64("train/violation_fraction", {static_cast<std::uint64_t>(epochs)}, violations);
   res.set("mode", core::Value::of_string("b"));
+  {
+    const std::vector<double> x = column(curve, kColumns, 0);
+    core::LinePlot plot;
+    plot.title = "MODE B TRAINING";
+    plot.x_label = "EPOCH";
+    plot.panels.push_back({"MEAN LN Q", {{"", x, column(curve, kColumns, 2)}}, false});
+    plot.panels.push_back({"ICE VIOLATION FRACTION", {{"", x, violations}}, false});
+    const std::vector<double> kls = column(curve, kColumns, 10);
+    if (any_finite(kls)) plot.panels.push_back({"KL TO UNIFORM ON ICE", {{"", x, kls}}, true});
+    attach_plot(ctx, plot);
+  }
   res.set("islands", core::Value::of_int(lattice.edge_count()));
   res.set("epochs", core::Value::of_int(epochs));
   res.set("loss", core::Value::of_real(stats.loss));
@@ -218,6 +271,13 @@ void run_proposal(core::RunContext& ctx, const Lattice& lattice) {
     }
     // Columns: epoch, mean acceptance probability, mean proposal entropy (nats), gradient norm.
     res.add_f64("train/curve", {static_cast<std::uint64_t>(train_epochs), 4}, curve);
+    const std::vector<double> x = column(curve, 4, 0);
+    core::LinePlot plot;
+    plot.title = "PROPOSAL TRAINING";
+    plot.x_label = "EPOCH";
+    plot.panels.push_back({"MEAN ACCEPTANCE", {{"", x, column(curve, 4, 1)}}, false});
+    plot.panels.push_back({"PROPOSAL ENTROPY", {{"", x, column(curve, 4, 2)}}, false});
+    attach_plot(ctx, plot);
   }
   const double train_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_train).count();
@@ -347,6 +407,115 @@ void run_train_task(core::RunContext& ctx, const Lattice& lattice) {
 
 namespace {
 
+/// Sample quality after training (train.samples > 0): N samples of the trained sampler
+/// (streams (seed, run_id * 1000003 + epochs, 2^30 + i): keys no training step uses) against
+/// loop Monte Carlo in the same charge sector (streams (seed, run_id * 1000003 + epochs + 1,
+/// 3 * 2^29 + c)). Mode A samples are independent, so their standard errors are s / sqrt(N);
+/// the Monte Carlo errors come from series_stats (autocorrelation over the chains' recorded
+/// samples), so thinning that is too short shows up as larger errors, not as false agreement.
+template <class Exec, class Sampler>
+void mode_a_quality(core::RunContext& ctx, const Lattice& lattice, const Exec& exec,
+                    Sampler& sampler, int epochs) {
+  const auto& p = ctx.params;
+  const int n = static_cast<int>(p.get_int("train.samples"));
+  if (n <= 0) return;
+  const int n1 = lattice.edge_count();
+  const std::uint32_t run =
+      static_cast<std::uint32_t>(ctx.run_id) * 1000003u + static_cast<std::uint32_t>(epochs);
+  constexpr int kChunk = 256;  // samples per sample() call (bounds memory; results do not depend
+                               // on it: every sample has its own stream)
+  std::vector<std::int8_t> nn_states;
+  std::vector<double> nn_log_q;
+  nn_states.reserve(static_cast<std::size_t>(n) * n1);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int first = 0; first < n; first += kChunk) {
+    const int count = std::min(kChunk, n - first);
+    auto batch = sampler.sample(exec, count, run, (1u << 30) + static_cast<std::uint32_t>(first));
+    auto lq = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), batch.log_q);
+    auto st = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), batch.states);
+    for (int i = 0; i < count; ++i) {
+      nn_log_q.push_back(lq(i));
+      nn_states.insert(nn_states.end(), &st(i, 0), &st(i, 0) + n1);
+    }
+  }
+  const double nn_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const int chains = std::min(static_cast<int>(p.get_int("train.mc_chains")), n);
+  const int per_chain = std::max(2, (n + chains - 1) / chains);
+  const int burn_in = static_cast<int>(p.get_int("train.mc_burn_in"));
+  const int thin = static_cast<int>(p.get_int("train.mc_thin"));
+  const auto t1 = std::chrono::steady_clock::now();
+  const std::vector<std::int8_t> mc_states = loop_mc_states(
+      lattice, sampler.reference(), chains, per_chain, burn_in, thin, ctx.seed, run + 1u, 3u << 29);
+  const double mc_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  const int mc_n = per_chain * chains;
+
+  const StateObservables observables(lattice);
+  const auto& names = observables.names();
+  const int nobs = static_cast<int>(names.size());
+  auto measure_all = [&](const std::vector<std::int8_t>& states, int count) {
+    std::vector<double> table;  // [state][observable]
+    table.reserve(static_cast<std::size_t>(count) * nobs);
+    for (int i = 0; i < count; ++i) observables.measure(&states[std::size_t(i) * n1], table);
+    return table;
+  };
+  const std::vector<double> nn_table = measure_all(nn_states, n);
+  const std::vector<double> mc_table = measure_all(mc_states, mc_n);
+
+  auto& res = ctx.result;
+  const ImportanceStats is = importance_stats(nn_log_q);
+  res.set("nn_samples", core::Value::of_int(n));
+  res.set("nn_distinct_states",
+          core::Value::of_int(static_cast<long long>(distinct_states(nn_states, n1))));
+  res.set("nn_mean_hamming", core::Value::of_real(mean_pair_hamming(nn_states, n1)));
+  res.set("nn_ess", core::Value::of_real(is.ess));
+  res.set("nn_ess_fraction", core::Value::of_real(is.ess_fraction));
+  res.set("nn_log_states_estimate", core::Value::of_real(is.log_mean_weight));
+  res.set("nn_sample_seconds", core::Value::of_real(nn_secs));
+  res.set("mc_samples", core::Value::of_int(mc_n));
+  res.set("mc_chains", core::Value::of_int(chains));
+  res.set("mc_burn_in", core::Value::of_int(burn_in));
+  res.set("mc_thin", core::Value::of_int(thin));
+  res.set("mc_distinct_states",
+          core::Value::of_int(static_cast<long long>(distinct_states(mc_states, n1))));
+  res.set("mc_mean_hamming", core::Value::of_real(mean_pair_hamming(mc_states, n1)));
+  res.set("mc_seconds", core::Value::of_real(mc_secs));
+  std::string joined;
+  std::vector<double> table;  // per observable: nn mean, nn error, mc mean, mc error, z, mc tau
+  double max_abs_z = 0.0, max_tau = 0.5;
+  for (int o = 0; o < nobs; ++o) {
+    std::vector<double> a;
+    for (int i = 0; i < n; ++i) a.push_back(nn_table[std::size_t(i) * nobs + o]);
+    std::vector<double> b;  // [sample][chain], as series_stats wants
+    for (int i = 0; i < mc_n; ++i) b.push_back(mc_table[std::size_t(i) * nobs + o]);
+    const MeanError nn = mean_error(a);
+    const SeriesStats mc = series_stats(b, per_chain, chains);
+    const double z = z_score(nn.mean, nn.error, mc.mean, mc.error);
+    if (std::isfinite(z)) max_abs_z = std::max(max_abs_z, std::fabs(z));
+    if (!mc.constant) max_tau = std::max(max_tau, mc.tau_int);
+    const std::string& name = names[o];
+    res.set("nn_" + name, core::Value::of_real(nn.mean));
+    res.set("nn_" + name + "_err", core::Value::of_real(nn.error));
+    res.set("mc_" + name, core::Value::of_real(mc.mean));
+    res.set("mc_" + name + "_err", core::Value::of_real(mc.error));
+    res.set("z_" + name, core::Value::of_real(z));
+    joined += (joined.empty() ? "" : ",") + name;
+    table.insert(table.end(), {nn.mean, nn.error, mc.mean, mc.error, z, mc.tau_int});
+  }
+  res.set("quality_observables", core::Value::of_string(joined));
+  res.set("quality_max_abs_z", core::Value::of_real(max_abs_z));
+  res.set("mc_max_tau_int", core::Value::of_real(max_tau));
+  const auto un = static_cast<std::uint64_t>(n), umc = static_cast<std::uint64_t>(mc_n),
+             uobs = static_cast<std::uint64_t>(nobs);
+  // Rows: the observables of quality_observables; columns: Mode A mean, its standard error,
+  // loop Monte Carlo mean, its standard error, z-score, Monte Carlo tau_int (recorded samples).
+  res.add_f64("quality/observables", {uobs, 6}, table);
+  res.add_f64("quality/nn_log_q", {un}, nn_log_q);
+  res.add_f64("quality/nn_values", {un, uobs}, nn_table);   // [sample][observable]
+  res.add_f64("quality/mc_values", {umc, uobs}, mc_table);  // [sample * chains + chain][obs]
+}
+
 /// Mode A: REINFORCE towards uniform over the reachable states, exact KL when enumerable.
 void run_mode_a(core::RunContext& ctx, const Lattice& lattice) {
   using Exec = Kokkos::DefaultExecutionSpace;
@@ -408,6 +577,33 @@ void run_mode_a(core::RunContext& ctx, const Lattice& lattice) {
   // One network pass per loop per epoch serves the whole batch.
   res.set("eign_sample_passes_per_second",
           core::Value::of_real(secs > 0 ? double(epochs) * batch * basis.beta1 / secs : 0.0));
+  res.set("mode", core::Value::of_string("a"));
+  ctx.progress.update(1.0, "sample metrics");
+  mode_a_quality(ctx, lattice, exec, sampler, epochs);
+
+  const std::vector<double> x = column(curve, 4, 0);
+  core::LinePlot plot;
+  plot.title = "MODE A TRAINING, " + lattice.kind + " " + lattice.boundary + ", " +
+               std::to_string(lattice.edge_count()) + " ISLANDS";
+  plot.x_label = "EPOCH";
+  core::PlotPanel lnq{"MEAN LN Q", {{"BATCH MEAN", x, column(curve, 4, 1)}}, false};
+  if (!sector.empty()) {  // the uniform target's ln q
+    const double target = -std::log(static_cast<double>(sector.size()));
+    lnq.series.push_back({"-LN SECTOR", {x.front(), x.back()}, {target, target}});
+    if (std::isfinite(support) && support > 0) {  // the states Mode A reaches (exact KL)
+      const double reach = -std::log(support);
+      lnq.series.push_back({"-LN SUPPORT", {x.front(), x.back()}, {reach, reach}});
+    }
+  } else if (const core::Value* est = res.find("nn_log_states_estimate")) {
+    if (std::isfinite(est->r)) {
+      lnq.series.push_back({"-LN STATES IS ESTIMATE", {x.front(), x.back()}, {-est->r, -est->r}});
+    }
+  }
+  plot.panels.push_back(lnq);
+  const std::vector<double> kls = column(curve, 4, 3);
+  if (any_finite(kls)) plot.panels.push_back({"EXACT KL TO UNIFORM", {{"", x, kls}}, true});
+  plot.panels.push_back({"GRADIENT NORM", {{"", x, column(curve, 4, 2)}}, true});
+  attach_plot(ctx, plot);
 }
 
 }  // namespace
