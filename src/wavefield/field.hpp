@@ -8,9 +8,15 @@
 // (r_ii = 0 adds A_i exp(i (phi_i - w_i t)) / eps); `field.include_self: false` drops that term.
 //
 // Precision: the time-dependent part phi_j - w_j t grows without bound, so it is reduced to
-// [-pi, pi] in double on the host once per source and time (WaveSources::set_time); the kernel
-// then only sees k_j r_ij + reduced phase, bounded by 2 k_max + pi, which keeps float sin/cos
-// accurate for large k r and large t alike.
+// [-pi, pi] in double once per source and evaluation (SourceViews::phase); the pair terms then
+// only see k_j r_ij + reduced phase, bounded by 2 k_max + pi, which keeps float sin/cos accurate
+// for large k r and large t alike.
+//
+// One evaluation is kernels on the caller's execution-space instance and nothing else: the time
+// is a kernel argument (set_time stores it; no host loop, copy or allocation), the reduced phases
+// are computed inside the kernels that read them (devices: while a team stages a tile of
+// sources; hosts: one per-source kernel first, since a host work item revisits every source), and
+// nothing fences: the caller fences when the field must reach the host.
 #pragma once
 
 #include <Kokkos_Core.hpp>
@@ -41,36 +47,59 @@ struct SourceParams {
   std::size_t size() const { return amplitude.size(); }
 };
 
-/// What the pair kernel reads: views in `MemorySpace` (coordinates, A_j, k_j, reduced phase) and
-/// scalars only, so it copies to any device. All views have extent n.
+/// What the pair kernels read: views in `MemorySpace` (coordinates, A_j, k_j in Real; w_j and
+/// phi_j in double) and scalars (the time among them) only, so it copies to any device. All views
+/// have extent n.
 template <class Real, class MemorySpace>
 struct SourceViews {
   using view = Kokkos::View<Real*, MemorySpace>;
-  view x, y, z, amplitude, wavenumber, phase;
+  using double_view = Kokkos::View<double*, MemorySpace>;
+  view x, y, z, amplitude, wavenumber;
+  double_view frequency, phase0;  ///< w_j and phi_j
+  view reduced;  ///< phase(j) of `time`, filled by fill_reduced_phases for the host kernels
+  double time = 0.0;
   Real softening = Real(0.05);
   bool include_self = true;
   int n = 0;
+
+  /// wrap(phi_j - w_j t) in [-pi, pi], reduced in double and then rounded to Real: the same bits
+  /// in every kernel (and in `reduced`) of one backend.
+  KOKKOS_INLINE_FUNCTION Real phase(const int j) const {
+    return static_cast<Real>(wrap_phase(phase0(j) - frequency(j) * time));
+  }
 };
 
-/// Source nodes in `MemorySpace` with coordinates and parameters in precision `Real`, plus the
-/// host copies of w_j and phi_j that set_time needs. Invariant: `phase` holds wrap(phi_j - w_j t)
-/// of the last set_time.
+/// reduced(j) = phase(j) for every source, asynchronously on `exec`: the table the host pair
+/// kernels read (a host work item visits every source, so computing the phase there would repeat
+/// the double reduction n / Block times per source).
+template <class ExecSpace, class Real, class MemorySpace>
+void fill_reduced_phases(const ExecSpace& exec, const SourceViews<Real, MemorySpace>& s) {
+  Kokkos::parallel_for(
+      "frost::wavefield::source_phase", Kokkos::RangePolicy<ExecSpace>(exec, 0, s.n),
+      KOKKOS_LAMBDA(const int j) { s.reduced(j) = s.phase(j); });
+}
+
+/// Source nodes in `MemorySpace`: coordinates, A_j and k_j in precision `Real`, w_j and phi_j in
+/// double, and the time of the next evaluation.
 template <class Real, class MemorySpace>
 struct WaveSources : SourceViews<Real, MemorySpace> {
   using view = typename SourceViews<Real, MemorySpace>::view;
+  using double_view = typename SourceViews<Real, MemorySpace>::double_view;
   using SourceViews<Real, MemorySpace>::x;
   using SourceViews<Real, MemorySpace>::y;
   using SourceViews<Real, MemorySpace>::z;
   using SourceViews<Real, MemorySpace>::amplitude;
   using SourceViews<Real, MemorySpace>::wavenumber;
-  using SourceViews<Real, MemorySpace>::phase;
+  using SourceViews<Real, MemorySpace>::frequency;
+  using SourceViews<Real, MemorySpace>::phase0;
+  using SourceViews<Real, MemorySpace>::reduced;
+  using SourceViews<Real, MemorySpace>::time;
   using SourceViews<Real, MemorySpace>::softening;
   using SourceViews<Real, MemorySpace>::include_self;
   using SourceViews<Real, MemorySpace>::n;
-  std::vector<double> host_frequency, host_phase;  ///< w_j and phi_j in double for set_time
   /// Per-chunk partial sums of the chunked kernel (chunks x n), kept between calls because a
   /// device allocation per evaluation would cost more than the evaluation at small N. Calls
-  /// sharing one WaveSources must therefore not run concurrently.
+  /// sharing one WaveSources (these buffers and `reduced`) must therefore not run concurrently.
   mutable Kokkos::View<double**, MemorySpace> partial_re, partial_im;
 
   WaveSources() = default;
@@ -84,11 +113,13 @@ struct WaveSources : SourceViews<Real, MemorySpace> {
     z = view("frost::wavefield::z", n);
     amplitude = view("frost::wavefield::amplitude", n);
     wavenumber = view("frost::wavefield::wavenumber", n);
-    phase = view("frost::wavefield::phase", n);
-    host_frequency = p.frequency;
-    host_phase = p.phase;
+    frequency = double_view("frost::wavefield::frequency", n);
+    phase0 = double_view("frost::wavefield::phase0", n);
+    reduced = view("frost::wavefield::reduced_phase", n);
     copy_in(amplitude, p.amplitude);
     copy_in(wavenumber, p.wavenumber);
+    copy_in(frequency, p.frequency);
+    copy_in(phase0, p.phase);
     set_positions(positions_xyz);
     set_time(0.0);
   }
@@ -105,17 +136,15 @@ struct WaveSources : SourceViews<Real, MemorySpace> {
   /// New wave numbers k_j (a controller rescaled them); the node count stays.
   void set_wavenumbers(const std::vector<double>& k) { copy_in(wavenumber, k); }
 
-  /// Reduces phi_j - w_j t to [-pi, pi] in double for every source.
-  void set_time(double t) {
-    std::vector<double> reduced(n);
-    for (int j = 0; j < n; ++j) reduced[j] = wrap_phase(host_phase[j] - host_frequency[j] * t);
-    copy_in(phase, reduced);
-  }
+  /// The time of the next evaluations: a scalar the kernels receive (no host work, no copy).
+  void set_time(double t) { time = t; }
 
  private:
-  static void copy_in(const view& v, const std::vector<double>& values) {
+  template <class View>
+  static void copy_in(const View& v, const std::vector<double>& values) {
     auto h = Kokkos::create_mirror_view(v);
-    for (std::size_t j = 0; j < values.size(); ++j) h(j) = static_cast<Real>(values[j]);
+    for (std::size_t j = 0; j < values.size(); ++j)
+      h(j) = static_cast<typename View::non_const_value_type>(values[j]);
     Kokkos::deep_copy(v, h);
   }
 };
@@ -162,7 +191,7 @@ struct PsiKernel {
     const Real eps = src.softening;
     for (int j = 0; j < src.n; ++j) {
       const Real sx = src.x(j), sy = src.y(j), sz = src.z(j);
-      const Real a = src.amplitude(j), k = src.wavenumber(j), ph = src.phase(j);
+      const Real a = src.amplitude(j), k = src.wavenumber(j), ph = src.reduced(j);
       for (int b = 0; b < Block; ++b) {
         const Real dx = tx[b] - sx, dy = ty[b] - sy, dz = tz[b] - sz;
         const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
@@ -212,8 +241,11 @@ struct ChunkedShape {
 
 /// Chunked pair sum: team (block b, chunk c) stages the chunk's sources in scratch, tile by tile,
 /// and each thread adds them in source order into the sums of its PerThread consecutive targets;
-/// the chunk's partial sums go to partial(c, i).
-template <class Acc, int PerThread, class Real, class MemorySpace, class ExecSpace>
+/// the chunk's partial sums go to partial(c, i). The staging threads reduce the sources' phases
+/// for the time of the call (TablePhase: they read src.reduced instead, which hosts fill once per
+/// call, since a host team is one block of targets and would redo it n / PerThread times).
+template <class Acc, int PerThread, class Real, class MemorySpace, class ExecSpace,
+          bool TablePhase = false>
 struct PsiChunkKernel {
   using member = typename Kokkos::TeamPolicy<ExecSpace>::member_type;
   using scratch_view = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space,
@@ -252,7 +284,7 @@ struct PsiChunkKernel {
         sz(s) = src.z(t0 + s);
         sa(s) = src.amplitude(t0 + s);
         sk(s) = src.wavenumber(t0 + s);
-        sp(s) = src.phase(t0 + s);
+        sp(s) = TablePhase ? src.reduced(t0 + s) : src.phase(t0 + s);
       }
       team.team_barrier();
       for (int s = 0; s < len; ++s) {
@@ -314,7 +346,7 @@ void evaluate_psi_chunked(const ExecSpace& exec, const WaveSources<Real, MemoryS
   constexpr bool kHost =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible;
   constexpr int kPer = PerThread > 0 ? PerThread : (kHost ? 8 : 1);
-  using Kernel = PsiChunkKernel<Acc, kPer, Real, MemorySpace, ExecSpace>;
+  using Kernel = PsiChunkKernel<Acc, kPer, Real, MemorySpace, ExecSpace, kHost>;
   if (end <= begin || src.n <= 0) return;
   const int chunk = shape.chunk > 0 ? std::min(shape.chunk, src.n) : psi_source_chunk(src.n);
   const int chunks = (src.n + chunk - 1) / chunk;
@@ -333,6 +365,7 @@ void evaluate_psi_chunked(const ExecSpace& exec, const WaveSources<Real, MemoryS
         chunks, src.n);
   }
   const SourceViews<Real, MemorySpace>& views = src;
+  if constexpr (kHost) fill_reduced_phases(exec, views);
   Kokkos::TeamPolicy<ExecSpace> policy(exec, blocks * chunks, team);
   Kokkos::parallel_for("frost::wavefield::psi_chunks",
                        policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(tile))),
@@ -358,6 +391,7 @@ void evaluate_psi(const ExecSpace& exec, const WaveSources<Real, MemorySpace>& s
     evaluate_psi_chunked<Acc>(exec, src, begin, end, re, im);
   } else {
     const int items = (end - begin + kBlock - 1) / kBlock;
+    fill_reduced_phases(exec, static_cast<const SourceViews<Real, MemorySpace>&>(src));
     Kokkos::parallel_for(
         "frost::wavefield::psi", Kokkos::RangePolicy<ExecSpace>(exec, 0, items),
         PsiKernel<Acc, kBlock, Real, MemorySpace>{
@@ -459,7 +493,8 @@ struct ApplyPropagatorKernel {
 };
 
 /// psi_i = sum_j G_ij c_j(t) for the propagator's targets, with c_j from the sources' reduced
-/// phases (call set_time first). Same output contract as evaluate_psi.
+/// phases at the sources' time (set_time), computed by the coefficient kernel itself. Same output
+/// contract as evaluate_psi.
 template <class Acc, int Block = 0, class ExecSpace, class Real, class MemorySpace>
 void apply_propagator(const ExecSpace& exec, const Propagator<Real, MemorySpace>& p,
                       const WaveSources<Real, MemorySpace>& src,

@@ -191,7 +191,8 @@ struct SphereField {
   Propagator<Real, Mem> prop;
   Kokkos::View<double*, Mem> re, im, phase;
   Kokkos::View<std::int8_t*, Mem> charge, marked;
-  History& h;  // where the times go
+  Kokkos::View<double, Mem> peak;  // the threshold detector's largest magnitude
+  History& h;                      // where the times go
 
   SphereField(const core::RunContext& ctx, History& history)
       : n(static_cast<int>(ctx.params.get_int("nodes"))),
@@ -214,6 +215,7 @@ struct SphereField {
         phase("frost::wavefield::arg_psi", n),
         charge("frost::wavefield::charge", tri.triangles.size()),
         marked("frost::wavefield::marked", n),
+        peak("frost::wavefield::peak_magnitude"),
         h(history) {
     propagator = use_propagator(ctx.params, split.end() - split.begin(), n);
     if (scale != 1.0) src.set_wavenumbers(scaled_wavenumbers());
@@ -252,7 +254,8 @@ struct SphereField {
     h.setup_seconds += seconds_since(t0);
   }
 
-  /// Field at time t (this rank's targets, then gathered) and its vortices.
+  /// Field at time t (this rank's targets, then gathered) and its vortices. The field's kernels
+  /// are queued without a wait; the first wait is the rms (or the gather between ranks).
   CycleObservation step(double t, double& field_rms, long& thresholded, long& top_count) {
     auto t0 = std::chrono::steady_clock::now();
     src.set_time(t);
@@ -260,24 +263,25 @@ struct SphereField {
       apply_propagator<Acc>(exec, prop, src, re, im);
     else
       evaluate_psi<Acc>(exec, src, split.begin(), split.end(), re, im);
-    exec.fence();
-    const auto t_gather = std::chrono::steady_clock::now();
-    split.gather(exec, re, im);
-    h.gather_seconds += seconds_since(t_gather);
+    if (split.ranks() > 1) {
+      exec.fence();
+      const auto t_gather = std::chrono::steady_clock::now();
+      split.gather(exec, re, im);
+      h.gather_seconds += seconds_since(t_gather);
+    }
     field_rms = rms(exec, im);
     CycleObservation obs;
-    if (controlled) obs.mean_modulus = mean_modulus(exec, re, im);
-    exec.fence();
+    if (controlled) obs.mean_modulus = mean_modulus(exec, re, im);  // both reductions waited
     h.field_seconds += seconds_since(t0);
     t0 = std::chrono::steady_clock::now();
-    const VortexTally tally = topological_vortices(exec, tris, re, im, phase, charge);
-    thresholded = threshold_vortices(exec, re, im, threshold_modulus, threshold, marked);
-    exec.fence();
+    const VortexCounts counts = detect_vortices(exec, tris, re, im, threshold_modulus, threshold,
+                                                phase, charge, marked, peak);
     h.vortex_seconds += seconds_since(t0);
     ++h.timed_cycles;
-    top_count = tally.count;
-    obs.count = topological ? tally.count : thresholded;
-    obs.total_charge = tally.total_charge;
+    thresholded = counts.threshold;
+    top_count = counts.topological;
+    obs.count = topological ? counts.topological : counts.threshold;
+    obs.total_charge = counts.total_charge;
     return obs;
   }
 };

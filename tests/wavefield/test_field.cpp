@@ -186,3 +186,42 @@ TEST(WavefieldField, FieldIsImaginaryPartOfSeedSum) {
     EXPECT_NEAR(im[i], f, 1e-12 * (1 + std::abs(f)));
   }
 }
+
+TEST(WavefieldField, TimeIsAKernelArgument) {
+  // One WaveSources evaluated at several times in a row gives at each time the bits of a fresh
+  // WaveSources set to that time (nothing of an earlier time survives), for the host and chunked
+  // kernels and the propagator.
+  const int n = 97;
+  Case c = random_case(n);
+  Exec exec;
+  WaveSources<float, Mem> moving(c.xyz, c.p, 0.05, false);
+  const auto prop = build_propagator(exec, moving, 0, n);
+  for (const double t : {0.0, 2.5, 1.0e4, 0.3}) {
+    WaveSources<float, Mem> fresh(c.xyz, c.p, 0.05, false);
+    fresh.set_time(t);
+    moving.set_time(t);
+    for (int kernel = 0; kernel < 3; ++kernel) {
+      Kokkos::View<double*, Mem> re_a("re_a", n), im_a("im_a", n), re_b("re_b", n), im_b("im_b", n);
+      if (kernel == 0) {
+        evaluate_psi<double>(exec, moving, 0, n, re_a, im_a);
+        evaluate_psi<double>(exec, fresh, 0, n, re_b, im_b);
+      } else if (kernel == 1) {
+        evaluate_psi_chunked<double>(exec, moving, 0, n, re_a, im_a);
+        evaluate_psi_chunked<double>(exec, fresh, 0, n, re_b, im_b);
+      } else {
+        apply_propagator<double>(exec, prop, moving, re_a, im_a);
+        apply_propagator<double>(exec, build_propagator(exec, fresh, 0, n), fresh, re_b, im_b);
+      }
+      auto a_re = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), re_a);
+      auto a_im = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), im_a);
+      auto b_re = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), re_b);
+      auto b_im = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), im_b);
+      int differing = 0;
+      for (int i = 0; i < n; ++i) differing += a_re(i) != b_re(i) || a_im(i) != b_im(i);
+      EXPECT_EQ(differing, 0) << "t " << t << " kernel " << kernel;
+      std::vector<double> ref_re, ref_im;
+      psi_reference(c.xyz, c.p, t, 0.05, false, ref_re, ref_im);
+      EXPECT_LE(rel_error(ref_re, ref_im, re_a, im_a), 1e-5) << "t " << t << " kernel " << kernel;
+    }
+  }
+}

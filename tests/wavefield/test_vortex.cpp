@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <cmath>
 #include <complex>
 
@@ -147,4 +148,82 @@ TEST(WavefieldVortex, ThresholdCounts) {
   Kokkos::View<std::int8_t*, Mem> marked("marked", n);
   EXPECT_EQ(threshold_vortices(Exec(), re, im, false, 0.3, marked), 2);  // below 1.35: 0.5, 0.5
   EXPECT_EQ(threshold_vortices(Exec(), re, im, true, 0.4, marked), 4);   // below 1.8
+}
+
+namespace {
+
+/// The planted singularities of PlantedSingularitiesFoundWithCharge (two of each sign) times a
+/// positive wave, so that the modulus varies too (threshold marks) and the phase has more
+/// structure than the singularities.
+std::vector<cplx> planted_field(const std::vector<double>& xyz) {
+  const std::vector<Planted> planted = {
+      {0.9, 0.3, +1}, {0.2, 2.0, +1}, {-0.5, 4.0, -1}, {0.6, 3.5, -1}};
+  std::vector<cplx> psi;
+  for (std::size_t i = 0; i < xyz.size() / 3; ++i) {
+    cplx v = 1.0;
+    const cplx z = zeta(&xyz[3 * i]);
+    for (const auto& s : planted) {
+      const auto p = s.xyz();
+      v *= s.charge > 0 ? (z - zeta(p.data())) : std::conj(z - zeta(p.data()));
+    }
+    psi.push_back(v / std::pow(1.0 + std::norm(z), 2.0) * (1.5 + std::sin(7.0 * xyz[3 * i])));
+  }
+  return psi;
+}
+
+}  // namespace
+
+TEST(WavefieldVortex, KernelsEqualHostReference) {
+  // The detectors' kernels (one by one, and both at once as a cycle runs them) against the host
+  // loops: equal charges, marks and counts, for planted vortices and for a random-phase field.
+  const int n = 2500;
+  const auto xyz = random_sphere(n, 21);
+  frost::core::RandomStream rs(4, 5, 6);
+  std::vector<cplx> random_psi;
+  for (int i = 0; i < n; ++i)
+    random_psi.push_back(std::polar(0.1 + rs.uniform(), 6.283185307179586 * rs.uniform()));
+  const auto tris = sphere_triangulation(xyz, 3).triangles;
+  const auto dtris = triangles_view<Mem>(tris);
+  using Unmanaged =
+      Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  for (const auto& psi : {planted_field(xyz), random_psi}) {
+    std::vector<double> hre, him;
+    for (const auto& v : psi) {
+      hre.push_back(v.real());
+      him.push_back(v.imag());
+    }
+    Kokkos::View<double*, Mem> re("re", n), im("im", n), phase("phase", n);
+    Kokkos::deep_copy(re, Unmanaged(hre.data(), n));
+    Kokkos::deep_copy(im, Unmanaged(him.data(), n));
+    Kokkos::View<std::int8_t*, Mem> charge("charge", tris.size()), marked("marked", n);
+    Kokkos::View<double, Mem> peak("peak");
+    std::vector<std::int8_t> host_charge, host_marked;
+    const VortexTally host = topological_vortices_host(tris, hre, him, host_charge);
+    EXPECT_GT(host.count, 0);
+    EXPECT_EQ(host.total_charge, 0);
+    for (const bool modulus : {false, true}) {
+      const long host_thr = threshold_vortices_host(hre, him, modulus, 0.2, host_marked);
+      EXPECT_GT(host_thr, 0);
+      const VortexTally dev = topological_vortices(Exec(), dtris, re, im, phase, charge);
+      auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), charge);
+      EXPECT_EQ(dev.count, host.count);
+      EXPECT_EQ(dev.total_charge, host.total_charge);
+      EXPECT_TRUE(std::equal(host_charge.begin(), host_charge.end(), hc.data()));
+      EXPECT_EQ(threshold_vortices(Exec(), re, im, modulus, 0.2, marked), host_thr);
+      auto hm = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), marked);
+      EXPECT_TRUE(std::equal(host_marked.begin(), host_marked.end(), hm.data()));
+      // Both at once, into cleared outputs.
+      Kokkos::deep_copy(charge, std::int8_t(0));
+      Kokkos::deep_copy(marked, std::int8_t(0));
+      const VortexCounts both =
+          detect_vortices(Exec(), dtris, re, im, modulus, 0.2, phase, charge, marked, peak);
+      EXPECT_EQ(both.topological, host.count);
+      EXPECT_EQ(both.total_charge, host.total_charge);
+      EXPECT_EQ(both.threshold, host_thr);
+      Kokkos::deep_copy(hc, charge);
+      Kokkos::deep_copy(hm, marked);
+      EXPECT_TRUE(std::equal(host_charge.begin(), host_charge.end(), hc.data()));
+      EXPECT_TRUE(std::equal(host_marked.begin(), host_marked.end(), hm.data()));
+    }
+  }
 }
