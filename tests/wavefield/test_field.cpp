@@ -119,8 +119,13 @@ TEST(WavefieldField, ChunkSizeDependsOnNOnly) {
   EXPECT_GE(psi_source_chunk(1000000), 1000000 / 4);
 }
 
+// At t = 1e4 the phase omega t ~ 1e4 is known only to ulp(1e4) ~ 2e-12 in any double evaluation
+// (the reference's order of roundings, or a fused multiply-add on a GPU, move it by that much),
+// so two double evaluations agree to a few 1e-12 there; moderate times keep the 1e-12 bound.
+constexpr double kLargeTimeTolerance = 4e-12;
+
 TEST(WavefieldField, ChunkedKernelF64) {
-  check_chunked<double, double>(1.0e4, true, 1e-12);
+  check_chunked<double, double>(1.0e4, true, kLargeTimeTolerance);
   check_chunked<double, double>(3.0, false, 1e-12);
 }
 
@@ -152,7 +157,7 @@ TEST(WavefieldField, KernelsMatchDirectSumF64) {
 }
 
 TEST(WavefieldField, LargeTimeF64) {
-  check_kernels<double, double>(1.0e4, true, 1e-12);
+  check_kernels<double, double>(1.0e4, true, kLargeTimeTolerance);
 }
 
 TEST(WavefieldField, ExcludingSelfF64) {
