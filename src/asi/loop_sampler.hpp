@@ -49,7 +49,8 @@
 // sees the islands flipped before it, which accounts exactly for the pairs inside the loop.
 //
 // A "sweep" is about n1 attempted arrow flips: n1 single-flip attempts (thermal ensemble) plus a
-// fixed number M of loop moves with M * (mean attempted flips per loop move) ~ n1. Attempted
+// number of loop moves with mean M, M * (mean attempted flips per loop move) ~ n1 (M - 1, M or
+// M + 1 moves, drawn independently of the state; see Aperiodicity below). Attempted
 // flips of a loop move: the islands of the proposed loop (for long_loop every island flip of the
 // walk, including islands flipped twice; for short_loop not the discarded tail); a walk that
 // gives up counts one. M is calibrated at the end of burn-in (burn-in sweeps themselves run loop
@@ -58,6 +59,20 @@
 // a function of the loop lengths and over-represent states that tend to be reached by long
 // loops, biasing the recorded samples away from the stationary distribution.
 // In the uniform ensemble every proposal is accepted, so attempted = performed.
+//
+// Aperiodicity. A symmetric one-move kernel P is reversible, so its period is 1 or 2, and 2
+// happens: when no walk can give up (no vertex of any state of the sector lacks a free
+// out-arrow) and no move ever returns the state it started from, the sector can split into two
+// parity classes with every move crossing between them. Open kagome L = 2 and 3 are such cases:
+// the sector is {s, sA, sB, sAB} for two loops A, B, every move flips exactly one of them, and
+// the chain alternates between {s, sAB} and {sA, sB} (whatever the start vertices: each
+// single-start kernel then swaps the classes too). P keeps the uniform distribution, but with a
+// fixed even number of moves between recorded samples all samples of a chain lie in the start's
+// class, half of the sector. A sweep therefore makes M - 1, M or M + 1 loop moves with
+// probabilities 1/4, 1/2, 1/4 (M = moves_per_sweep >= 1), drawn independently of the state: its
+// kernel is P^(M-1) ((I + P) / 2)^2, which keeps the uniform distribution, has mean M moves, and
+// maps P's eigenvalue -1 to 0, so the parity is forgotten in a single sweep whatever M and the
+// thinning are. Burn-in sweeps (moves until n1 flips) are not recorded and need no such draw.
 #pragma once
 
 #include <Kokkos_Core.hpp>
@@ -208,7 +223,8 @@ struct ChainKernel {
   using U32_2 = Kokkos::View<std::uint32_t**, Kokkos::LayoutRight, MemorySpace>;
 
   int n0 = 0, n1 = 0, n_free = 0, n_loops = 0;
-  /// Loop moves per sweep; 0: loop moves until n1 flips have been attempted (burn-in only).
+  /// Mean loop moves per sweep M (each sweep makes M - 1, M or M + 1, see the file comment);
+  /// 0: loop moves until n1 flips have been attempted (burn-in only).
   int moves_per_sweep = 0;
   SamplerConfig cfg;
   I32 offsets, slot_edge, edge_tail, edge_head, free_edges, loop_offsets, loop_edges, edge_slots;
@@ -527,8 +543,12 @@ struct ChainKernel {
           return v;
         };
         if (moves_per_sweep > 0) {
-          for (int m = 0; m < moves_per_sweep; ++m) done += loop_move(r, next_start(), rng);
-          loop_moves(r) += static_cast<std::uint64_t>(moves_per_sweep);
+          // M - 1, M or M + 1 moves with probabilities 1/4, 1/2, 1/4: mean M, odd and even
+          // counts equally likely, so a period-2 chain forgets its parity (see the file comment)
+          const std::uint32_t b = rng.choose(4u);
+          const int moves = moves_per_sweep - 1 + static_cast<int>((b & 1u) + (b >> 1));
+          for (int m = 0; m < moves; ++m) done += loop_move(r, next_start(), rng);
+          loop_moves(r) += static_cast<std::uint64_t>(moves);
         } else {
           long moves = 0;
           while (done < n1) {

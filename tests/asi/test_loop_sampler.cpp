@@ -10,6 +10,7 @@
 #include "asi/enumerate.hpp"
 #include "asi/lattice_generators.hpp"
 #include "asi/loop_sampler.hpp"
+#include "asi/observables.hpp"
 #include "asi/sample_task.hpp"
 #include "core/checkpoint.hpp"
 #include "core/progress.hpp"
@@ -128,6 +129,67 @@ TEST(LoopSampler, KernelsKeepChargesAndIceRule) {
         EXPECT_EQ(k.error(r), 0);
       }
       EXPECT_GT(changed, 0) << boundary << " move " << m;
+    }
+  }
+}
+
+// A reversible chain has period 1 or 2, and the worm chains can have period 2: on open kagome
+// L = 2 and 3 no walk ever gives up (every vertex of an ice state has an out-arrow) and the
+// sector is {s, sA, sB, sAB} for two loops A, B of which every move flips exactly one, so the
+// one-move chain alternates between {s, sAB} and {sA, sB}. A fixed number of moves between
+// recorded samples would then show only the half of the sector that has the start's parity
+// (the kernel must randomise the parity of every sweep's move count). Every moves-per-sweep
+// setting, odd and even, must visit the whole sector uniformly.
+TEST(LoopSampler, KagomeOpenPeriodicChainVisitsTheWholeSectorUniformly) {
+  for (int L : {2, 3}) {
+    const Lattice lat = make_kagome(L, "open");
+    const SamplerGraph g = build_sampler_graph(lat);
+    const auto init = ice_reference_state(lat);
+    std::map<std::vector<std::int8_t>, int> index;
+    for_each_state_in_sector(lat, init, [&](const std::vector<std::int8_t>& s) {
+      const int i = static_cast<int>(index.size());
+      index.emplace(s, i);
+    });
+    const int K = static_cast<int>(index.size());
+    ASSERT_EQ(K, 4) << "L = " << L;
+    // the one-move chain never stays put (the case that needs the parity randomisation)
+    for (const auto& [s, i] : index) {
+      for (const auto& [t, p] : exact_transitions(g, kShortLoop, s)) {
+        EXPECT_TRUE(t != s || p == 0.0) << "L = " << L << " state " << i;
+      }
+    }
+    // within a class the rarer loop flips in about 1 move of 40 (L = 3): about 400 moves of
+    // burn-in and 120 between samples keep the samples' correlation out of the chi-square test
+    const int R = 64, samples = 16;
+    for (int M : {1, 2, 3, 4}) {
+      const int burn_in = 400 / M, thin = 120 / M;  // M * thin even: no parity change by itself
+      SamplerConfig cfg;
+      cfg.move = kShortLoop;
+      cfg.seed = 5;
+      cfg.run = static_cast<std::uint32_t>(10 * L + M);
+      auto k =
+          make_chain_kernel<Kokkos::HostSpace>(g, cfg, std::vector<double>(g.n1, 0.0), R, init);
+      k.moves_per_sweep = M;
+      Kokkos::View<std::uint32_t*, Kokkos::HostSpace> keys("keys", R);
+      for (int r = 0; r < R; ++r) keys(r) = r;
+      const Kokkos::View<const std::uint32_t*, Kokkos::HostSpace> ck = keys;
+      run_sweeps(Kokkos::DefaultHostExecutionSpace(), k, burn_in, ck);
+      std::vector<double> counts(K, 0.0);
+      for (int n = 0; n < samples; ++n) {
+        run_sweeps(Kokkos::DefaultHostExecutionSpace(), k, thin, ck);
+        for (int r = 0; r < R; ++r) {
+          const std::vector<std::int8_t> s(k.spins.data() + r * g.n1,
+                                           k.spins.data() + (r + 1) * g.n1);
+          const auto it = index.find(s);
+          ASSERT_NE(it, index.end()) << "left the sector";
+          counts[it->second] += 1.0;
+        }
+      }
+      const UniformityTest u = uniformity_test(counts);
+      for (int i = 0; i < K; ++i) {
+        EXPECT_GT(counts[i], 0.0) << "L = " << L << " moves per sweep " << M << " state " << i;
+      }
+      EXPECT_GT(u.p_value, 1e-3) << "L = " << L << " moves per sweep " << M << " chi2 " << u.chi2;
     }
   }
 }
