@@ -199,7 +199,7 @@ class LearnedProposalSampler {
   Kokkos::View<double*, MemorySpace> adam_m_, adam_v_;
   long adam_step_ = 0;
 
- public:  // below: implementation steps, public because CUDA's device lambdas need it
+  // Implementation steps (kernels in detail::).
   /// Network pass on `states` (rows = ws_ batch) and the loop logits of every basis loop.
   template <class ExecSpace>
   void evaluate(const ExecSpace& exec, const state_view& states, const logit_view& logits);

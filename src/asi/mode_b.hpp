@@ -240,7 +240,7 @@ class EdgeAutoregressiveSampler {
   bool baseline_set_ = false;
   EignWorkspace<MemorySpace> ws_;
 
- public:  // below: implementation steps, public because CUDA's device lambdas need it
+  // Implementation steps (kernels in detail::).
   template <class ExecSpace>
   void fill_inputs(const ExecSpace& exec, const state_view& states);
   template <class ExecSpace>

@@ -190,7 +190,7 @@ class LoopAutoregressiveSampler {
   std::vector<int> patch_edges_host_, patch_offset_host_;
   DeviceCycleBasis<MemorySpace> local_basis_;
 
- public:  // below: implementation steps, public because CUDA's device lambdas need it
+  // Implementation steps (kernels in detail::).
   template <class ExecSpace>
   void fill_inputs(const ExecSpace& exec, const state_view& states,
                    const Kokkos::View<const int*, MemorySpace>& steps);
