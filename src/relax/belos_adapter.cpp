@@ -1,5 +1,7 @@
 #include "relax/belos_adapter.hpp"
 
+#include <limits>
+
 #include <BelosLinearProblem.hpp>
 #include <BelosPseudoBlockGmresSolMgr.hpp>
 #include <Teuchos_ParameterList.hpp>
@@ -196,7 +198,15 @@ GmresResult gmres_solve(const HostOperator& A, const std::vector<double>& b, std
   params->set("Verbosity", static_cast<int>(Belos::Errors));
   Belos::PseudoBlockGmresSolMgr<double, MV, OP> solver(problem, params);
   GmresResult r;
-  r.converged = solver.solve() == Belos::Converged;
+  try {
+    r.converged = solver.solve() == Belos::Converged;
+  } catch (const std::exception&) {
+    // Belos throws when a residual norm is NaN (an operator that overflowed): report an
+    // unconverged solve and leave x at the initial guess, so the caller rejects the step.
+    r.iterations = solver.getNumIters();
+    r.achieved_tol = std::numeric_limits<double>::quiet_NaN();
+    return r;
+  }
   r.iterations = solver.getNumIters();
   r.achieved_tol = solver.achievedTol();
   std::copy(X->col(0), X->col(0) + n, x.begin());

@@ -9,10 +9,20 @@
 // comparison measures. The parameter gradient follows from either by one more product: EP gives
 // (dF/dtheta)^T g_EP and implicit differentiation (dF/dtheta)^T (-J^{-T} dL/dz), both through
 // TransformerField::param_vjp at the free equilibrium.
+//
+// For a general loss L(z) (a cross-entropy readout, readout.hpp) the nudged phases solve
+// F(z) - beta dL/dz = 0 (LossNudgedField). Differentiating at beta = 0 gives
+// dz/dbeta = J^{-1} dL/dz, so the estimate of the parameter gradient is
+//   g_EP = -(1 / (2 beta)) (dF/dtheta)^T (z_{+beta} - z_{-beta})
+// (note the minus sign: with this nudge, (1/(2 beta)) (dF/dtheta)^T (z+ - z-) is the gradient
+// of -L), while implicit differentiation gives dL/dtheta = (dF/dtheta)^T lambda with
+// J^T lambda = -dL/dz. They agree when J is symmetric; for the transformer block they differ by
+// the asymmetry of J (J^{-1} in place of J^{-T}).
 #pragma once
 
 #include <Kokkos_Core.hpp>
 
+#include "relax/adjoint.hpp"
 #include "relax/field.hpp"
 #include "relax/solvers.hpp"
 #include "relax/vec_ops.hpp"
@@ -73,6 +83,105 @@ EpReport ep_input_gradient(const typename Mem::execution_space& exec, Field<Mem>
   // grad = -(zp - zm) / (2 beta)
   add_scaled(exec, zp, -1.0, zm, grad);
   axpby(exec, 0.0, zp, -0.5 / beta, grad);
+  return r;
+}
+
+/// A differentiable loss L(z) of the state, for nudging: `gradient` evaluates L and dL/dz at z and
+/// makes z its linearisation point; `hvp` applies the (symmetric) Hessian there.
+template <class Mem>
+class Loss {
+ public:
+  using Exec = typename Mem::execution_space;
+  using V = Vec<Mem>;
+  virtual ~Loss() = default;
+  /// Returns L(z); g = dL/dz.
+  virtual double gradient(const Exec& exec, const V& z, const V& g) = 0;
+  /// out = (d^2 L / dz^2) v at the last point passed to `gradient`.
+  virtual void hvp(const Exec& exec, const V& v, const V& out) = 0;
+};
+
+/// F_beta(z) = F(z) - beta dL/dz with Jacobian J - beta H (H the Hessian of L, symmetric, so the
+/// same term enters jvp and vjp). Shares the linearisation points of the field and the loss.
+template <class Mem>
+class LossNudgedField : public Field<Mem> {
+ public:
+  using Exec = typename Mem::execution_space;
+  using V = Vec<Mem>;
+  LossNudgedField(Field<Mem>& base, Loss<Mem>& loss, double beta)
+      : base_(base),
+        loss_(loss),
+        beta_(beta),
+        g_("frost::relax::nudge_grad", base.size()),
+        h_("frost::relax::nudge_hvp", base.size()) {}
+  std::size_t size() const override { return base_.size(); }
+  void eval(const Exec& exec, const V& z, const V& f) override {
+    base_.eval(exec, z, f);
+    loss_.gradient(exec, z, g_);
+    axpby(exec, -beta_, g_, 1.0, f);
+  }
+  void jvp(const Exec& exec, const V& v, const V& out) override {
+    base_.jvp(exec, v, out);
+    loss_.hvp(exec, v, h_);
+    axpby(exec, -beta_, h_, 1.0, out);
+  }
+  void vjp(const Exec& exec, const V& w, const V& out) override {
+    base_.vjp(exec, w, out);
+    loss_.hvp(exec, w, h_);
+    axpby(exec, -beta_, h_, 1.0, out);
+  }
+
+ private:
+  Field<Mem>& base_;
+  Loss<Mem>& loss_;
+  double beta_;
+  V g_, h_;
+};
+
+/// The nudged phases F(z) -/+ beta dL/dz = 0 at +beta (into zp) and -beta (into zm), both started
+/// from the free equilibrium z0 and solved with `opt` (any solver). Leaves the field linearised
+/// at the -beta phase.
+template <class Mem>
+EpReport ep_nudged_phases(const typename Mem::execution_space& exec, Field<Mem>& field,
+                          Loss<Mem>& loss, const Vec<Mem>& z0, double beta,
+                          const SolverOptions& opt, const Vec<Mem>& zp, const Vec<Mem>& zm) {
+  Kokkos::deep_copy(exec, zp, z0);
+  Kokkos::deep_copy(exec, zm, z0);
+  EpReport r;
+  LossNudgedField<Mem> plus(field, loss, beta), minus(field, loss, -beta);
+  r.plus = solve(exec, plus, zp, opt);
+  r.minus = solve(exec, minus, zm, opt);
+  return r;
+}
+
+/// From the free equilibrium z0 and the nudged states: the EP estimates of the input gradient
+/// g_x = -(zp - zm) / (2 beta) (dF/dx = I) and of the parameter gradient
+/// g_theta = (dF/dtheta)^T g_x at z0. `FieldT` has param_vjp (TransformerField). Leaves the field
+/// linearised at z0.
+template <class FieldT, class Mem>
+void ep_gradients(const typename Mem::execution_space& exec, FieldT& field, const Vec<Mem>& z0,
+                  const Vec<Mem>& zp, const Vec<Mem>& zm, double beta, const Vec<Mem>& g_x,
+                  const Vec<Mem>& g_theta) {
+  add_scaled(exec, zp, -1.0, zm, g_x);
+  axpby(exec, 0.0, zp, -0.5 / beta, g_x);
+  Vec<Mem> f("frost::relax::ep_f", field.size());
+  field.eval(exec, z0, f);
+  field.param_vjp(exec, g_x, g_theta);
+}
+
+/// The reference: implicit differentiation at the free equilibrium z0. Solves J^T lambda =
+/// -dL/dz by Belos GMRES (adjoint_solve), then dL/dx = lambda and dL/dtheta = (dF/dtheta)^T
+/// lambda. `lambda` holds the initial guess on entry. Leaves the field linearised at z0.
+template <class FieldT, class Mem>
+GmresResult implicit_gradients(const typename Mem::execution_space& exec, FieldT& field,
+                               Loss<Mem>& loss, const Vec<Mem>& z0, const GmresOptions& gopt,
+                               const Vec<Mem>& lambda, const Vec<Mem>& g_theta) {
+  const std::size_t n = field.size();
+  Vec<Mem> f("frost::relax::implicit_f", n), g("frost::relax::implicit_rhs", n);
+  loss.gradient(exec, z0, g);
+  axpby(exec, 0.0, g, -1.0, g);
+  field.eval(exec, z0, f);
+  const GmresResult r = adjoint_solve(exec, field, g, lambda, gopt);
+  field.param_vjp(exec, lambda, g_theta);
   return r;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "relax/diagnostics.hpp"
+#include "relax/ep_train.hpp"
 #include "relax/solvers.hpp"
 #include "relax/transformer.hpp"
 
@@ -63,6 +64,10 @@ SolverOptions solver_options(const core::ParamSet& p) {
 }  // namespace
 
 void RelaxModule::declare(core::ParamRegistry& reg) const {
+  reg.add_choice("task", "solve", {"solve", "ep_train"},
+                 "solve: one equilibrium of the field from z0 = x with diagnostics; ep_train: "
+                 "train a character-level model (embedding, the field, a cross-entropy readout) "
+                 "by equilibrium propagation with relax.solver for every phase (train.* keys)");
   // The field.
   reg.add_int("field.B", 2, "batch: independent sequences").min(1).max(1 << 16);
   reg.add_int("field.T", 16, "sequence length (causal attention over T positions)")
@@ -139,6 +144,7 @@ void RelaxModule::declare(core::ParamRegistry& reg) const {
       .min(1e-16)
       .max(1.0);
   reg.add_int("belos.restart", 50, "GMRES Krylov dimension before a restart").min(1).max(10000);
+  declare_train_params(reg);
   // Diagnostics.
   reg.add_bool("diag.arnoldi", true, "Ritz values of J at the answer and eps_crit");
   reg.add_int("diag.steps", 60, "Arnoldi steps").min(1).max(1000);
@@ -163,10 +169,15 @@ void RelaxModule::check(const core::ParamSet& p, const std::string& file) const 
   const double H = double(p.get_int("field.heads"));
   if (B * H * T * T * 8.0 > 8.0 * (1ull << 30))
     fail("field.T", "the attention weights B x heads x T^2 would take more than 8 GiB");
+  if (p.get_string("task") == "ep_train") check_train(p, file);
 }
 
 void RelaxModule::run(core::RunContext& ctx) const {
   const auto& p = ctx.params;
+  if (p.get_string("task") == "ep_train") {
+    run_train(ctx, field_spec(p, ctx.seed), solver_options(p));
+    return;
+  }
   auto& res = ctx.result;
   const Exec exec;
   ctx.progress.update(0.0, "field");
@@ -222,7 +233,47 @@ void RelaxModule::run(core::RunContext& ctx) const {
   ctx.progress.update(1.0, "done");
 }
 
+namespace {
+
+/// The table of ep_train runs: cross-entropies (nats) against the unigram baseline.
+std::string train_report(const std::vector<core::RunResult>& runs) {
+  std::ostringstream o;
+  char line[256];
+  std::snprintf(line, sizeof line, "%4s %-9s %6s %6s %6s %9s %9s %9s %9s %9s %7s %7s %8s\n", "run",
+                "solver", "eps", "steps", "gated", "ce first", "ce last", "eval 0", "eval end",
+                "unigram", "it free", "it nudg", "seconds");
+  o << line;
+  for (const auto& r : runs) {
+    if (!r.ok) {
+      o << "run " << r.id << " failed: " << r.error << "\n";
+      continue;
+    }
+    auto num = [&](const char* k) {
+      const core::Value* v = r.find(k);
+      if (!v) return std::nan("");
+      return v->type == core::Value::Type::Int ? double(v->i) : v->r;
+    };
+    const core::Value* s = r.find("solver");
+    std::snprintf(line, sizeof line,
+                  "%4d %-9s %6.3g %6.0f %6.0f %9.4f %9.4f %9.4f %9.4f %9.4f %7.1f %7.1f %8.1f\n",
+                  r.id, s ? s->s.c_str() : "-", num("eps"), num("steps"), num("gated_steps"),
+                  num("train_ce_first"), num("train_ce_final"), num("eval_ce_first"),
+                  num("eval_ce_final"), num("unigram_entropy"), num("iters_free_mean"),
+                  0.5 * (num("iters_plus_mean") + num("iters_minus_mean")), num("seconds"));
+    o << line;
+  }
+  o << "(cross-entropies in nats; ce first/last: mean over the first/last tenth of the steps; "
+       "unigram: entropy of the training split's bytes)\n";
+  return o.str();
+}
+
+}  // namespace
+
 std::string RelaxModule::report(const std::vector<core::RunResult>& runs) const {
+  for (const auto& r : runs) {
+    const core::Value* t = r.find("task");
+    if (t && t->s == "ep_train") return train_report(runs);
+  }
   std::ostringstream o;
   char line[256];
   std::snprintf(line, sizeof line, "%4s %-18s %5s %7s %8s %8s %11s %9s %10s %10s\n", "run",

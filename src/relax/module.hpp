@@ -12,6 +12,8 @@ namespace frost::relax {
 /// ||F|| / ||z|| (history and final), the step residual history, wall time (seconds), and, with
 /// `relax.diag.arnoldi`, the leading Ritz values of J at the answer with the explicit-Euler
 /// stability limit eps_crit = min over Re mu < 0 of -2 Re mu / |mu|^2.
+/// With `relax.task: ep_train` a run instead trains a character-level model by equilibrium
+/// propagation (ep_train.hpp).
 class RelaxModule : public core::Module {
  public:
   std::string name() const override { return "relax"; }

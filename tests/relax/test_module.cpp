@@ -1,9 +1,12 @@
 // The relax module end to end: declared keys, deck checks, the decks under inputs/relax/ (the
 // solver sweep converges; in the stiff deck euler diverges and the other solvers converge), the
-// report, and the kernel labels.
+// report, and the kernel labels; the ep_train task (text-file errors, gating, a short run that
+// learns, the shipped training decks).
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -23,10 +26,12 @@ std::string deck_path(const std::string& name) {
   return here.substr(0, here.rfind('/')) + "/../../inputs/relax/" + name;
 }
 
-std::vector<core::RunResult> run_deck(const std::string& name) {
+std::vector<core::RunResult> run_deck(const std::string& name,
+                                      const std::vector<std::string>& sets = {}) {
   const RelaxModule m;
   const core::ParamRegistry reg = core::module_registry(m);
-  const core::RawDeck deck = core::read_deck(deck_path(name), {"relax"});
+  core::RawDeck deck = core::read_deck(deck_path(name), {"relax"});
+  core::apply_sets(deck, reg, sets);
   std::vector<core::RunResult> out;
   for (const auto& spec : core::resolve_runs(deck, reg)) {
     m.check(spec.params, name);
@@ -99,6 +104,98 @@ TEST(RelaxModule, RejectsWidthNotMultipleOfHeads) {
   EXPECT_THROW(m.check(runs[0].params, "d.yaml"), core::InputError);
 }
 
+/// Runs the default deck with `sets` (one run) and returns its result.
+core::RunResult run_sets(const std::vector<std::string>& sets) {
+  const RelaxModule m;
+  const core::ParamRegistry reg = core::module_registry(m);
+  core::RawDeck deck = core::parse_deck(reg.defaults_yaml(), "d.yaml", {"relax"});
+  core::apply_sets(deck, reg, sets);
+  const auto runs = core::resolve_runs(deck, reg);
+  m.check(runs[0].params, "d.yaml");
+  core::RunResult result;
+  core::Checkpointer ck("", 0, 0.0);
+  core::Progress progress(false, 1);
+  core::RunContext ctx{runs[0].params, 0, 5, result, ck, progress};
+  m.run(ctx);
+  return result;
+}
+
+const std::vector<std::string> kTinyTrain = {
+    "relax.task=ep_train", "relax.field.B=4",          "relax.field.T=8",
+    "relax.field.C=16",    "relax.field.heads=2",      "relax.field.init_scale=0.5",
+    "relax.tol=1e-7",      "relax.max_iters=400",      "relax.train.steps=60",
+    "relax.train.lr=0.02", "relax.train.eval_every=30"};
+
+std::vector<std::string> with(std::vector<std::string> base, const std::vector<std::string>& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+TEST(RelaxModule, EpTrainTextErrorsNameFileAndKey) {
+  for (const std::string& path : {std::string("/nonexistent/frost-text"),
+                                  std::string(::testing::TempDir()) + "frost_empty_text"}) {
+    std::ofstream(::testing::TempDir() + "frost_empty_text").close();
+    try {
+      run_sets({"relax.task=ep_train", "relax.train.text=" + path});
+      ADD_FAILURE() << "no InputError for " << path;
+    } catch (const core::InputError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("d.yaml"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("relax.train.text"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(path), std::string::npos) << msg;
+    }
+  }
+}
+
+TEST(RelaxModule, EpTrainShortRunLearns) {
+  const core::RunResult r = run_sets(with(kTinyTrain, {"relax.solver=anderson"}));
+  EXPECT_LE(real(r, "gated_steps"), 3.0);  // a phase may miss tol 1e-7 within 400 iterations
+  EXPECT_EQ(real(r, "steps"), 60.0);
+  EXPECT_LT(real(r, "train_ce_final"), real(r, "train_ce_first") - 0.1);
+  EXPECT_LT(real(r, "eval_ce_final"), real(r, "eval_ce_first") - 0.1);
+  EXPECT_NEAR(real(r, "unigram_entropy"), 3.1357, 1e-3);  // GPL-3, first 90%
+  for (const char* d : {"train/ce", "train/iterations", "train/gated", "eval/ce", "eval/step"})
+    EXPECT_TRUE(has_dataset(r, d)) << d;
+  for (const auto& d : r.datasets) {
+    if (d.name == "train/iterations") {
+      EXPECT_EQ(d.shape, (std::vector<std::uint64_t>{60, 3}));
+    } else if (d.name == "eval/ce") {
+      EXPECT_EQ(d.shape, (std::vector<std::uint64_t>{3}));
+    }
+  }
+}
+
+TEST(RelaxModule, EpTrainGatesUnconvergedPhases) {
+  // Two Euler steps never reach the tolerance: every update is skipped and counted, so the
+  // held-out cross-entropy (same windows each time) does not move at all.
+  const core::RunResult r = run_sets(with(kTinyTrain, {"relax.solver=euler", "relax.max_iters=2"}));
+  EXPECT_EQ(real(r, "gated_steps"), 60.0);
+  EXPECT_EQ(real(r, "eval_ce_final"), real(r, "eval_ce_first"));
+  // Without gating the same run updates anyway.
+  const core::RunResult u = run_sets(
+      with(kTinyTrain, {"relax.solver=euler", "relax.max_iters=2", "relax.train.gate=false"}));
+  EXPECT_EQ(real(u, "gated_steps"), 0.0);
+  EXPECT_NE(real(u, "eval_ce_final"), real(u, "eval_ce_first"));
+}
+
+TEST(RelaxModule, EpTrainDecksRun) {
+  // The shipped decks, shortened: every solver run of the sweep trains without gating.
+  const auto runs = run_deck("ep_solvers.yaml", {"relax.train.steps=4", "relax.train.eval_every=2",
+                                                 "relax.train.eval_batches=1"});
+  ASSERT_GE(runs.size(), 4u);
+  std::set<std::string> solvers;
+  for (const auto& r : runs) {
+    solvers.insert(r.find("solver")->s);
+    EXPECT_EQ(real(r, "steps"), 4.0) << r.id;
+  }
+  EXPECT_EQ(solvers.size(), 4u);
+  const std::string table = RelaxModule().report(runs);
+  EXPECT_NE(table.find("unigram"), std::string::npos);
+  const auto one = run_deck("ep_train.yaml", {"relax.train.steps=4", "relax.train.eval_every=2"});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(real(one[0], "gated_steps"), 0.0);
+}
+
 std::set<std::string>& labels() {
   static std::set<std::string> seen;
   return seen;
@@ -112,26 +209,29 @@ void ignore_end(std::uint64_t) {}
 TEST(RelaxModule, KernelLabels) {
   const RelaxModule m;
   const core::ParamRegistry reg = core::module_registry(m);
-  for (const char* solver : {"euler", "adaptive", "anderson", "implicit"}) {
-    core::RawDeck deck = core::parse_deck(reg.defaults_yaml(), "defaults", {"relax"});
-    core::apply_sets(deck, reg,
-                     {std::string("relax.solver=") + solver, "relax.field.T=4", "relax.field.C=8",
-                      "relax.field.heads=2", "relax.max_iters=5", "relax.diag.steps=3"});
-    const auto runs = core::resolve_runs(deck, reg);
-    core::RunResult result;
-    core::Checkpointer ck("", 0, 0.0);
-    core::Progress progress(false, 1);
-    core::RunContext ctx{runs[0].params, 0, 1, result, ck, progress};
-    Kokkos::Tools::Experimental::set_begin_parallel_for_callback(record);
-    Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(record);
-    Kokkos::Tools::Experimental::set_end_parallel_for_callback(ignore_end);
-    Kokkos::Tools::Experimental::set_end_parallel_reduce_callback(ignore_end);
-    m.run(ctx);
-    Kokkos::Tools::Experimental::pause_tools();
-    Kokkos::Tools::Experimental::set_begin_parallel_for_callback(nullptr);
-    Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(nullptr);
-    Kokkos::Tools::Experimental::resume_tools();
-  }
+  for (const std::string task : {"solve", "ep_train"})
+    for (const char* solver : {"euler", "adaptive", "anderson", "implicit"}) {
+      core::RawDeck deck = core::parse_deck(reg.defaults_yaml(), "defaults", {"relax"});
+      core::apply_sets(
+          deck, reg,
+          {std::string("relax.solver=") + solver, "relax.field.T=4", "relax.field.C=8",
+           "relax.field.heads=2", "relax.max_iters=5", "relax.diag.steps=3", "relax.task=" + task,
+           "relax.train.steps=2", "relax.train.gate=false", "relax.train.eval_batches=1"});
+      const auto runs = core::resolve_runs(deck, reg);
+      core::RunResult result;
+      core::Checkpointer ck("", 0, 0.0);
+      core::Progress progress(false, 1);
+      core::RunContext ctx{runs[0].params, 0, 1, result, ck, progress};
+      Kokkos::Tools::Experimental::set_begin_parallel_for_callback(record);
+      Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(record);
+      Kokkos::Tools::Experimental::set_end_parallel_for_callback(ignore_end);
+      Kokkos::Tools::Experimental::set_end_parallel_reduce_callback(ignore_end);
+      m.run(ctx);
+      Kokkos::Tools::Experimental::pause_tools();
+      Kokkos::Tools::Experimental::set_begin_parallel_for_callback(nullptr);
+      Kokkos::Tools::Experimental::set_begin_parallel_reduce_callback(nullptr);
+      Kokkos::Tools::Experimental::resume_tools();
+    }
   const std::regex grammar("frost::relax::[a-z0-9_]+");
   int n = 0;
   for (const auto& name : labels()) {
