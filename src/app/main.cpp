@@ -11,6 +11,7 @@
 #include "core/runtime.hpp"
 #include "recurrence/module.hpp"
 #include "relax/module.hpp"
+#include "seqmodel/module.hpp"
 #include "wavefield/module.hpp"
 
 namespace {
@@ -28,7 +29,8 @@ std::vector<const frost::core::Module*> all_modules() {
   static const frost::recurrence::RecurrenceModule recurrence;
   static const frost::relax::RelaxModule relax;
   static const frost::wavefield::WavefieldModule wavefield;
-  return {&asi, &recurrence, &relax, &wavefield};
+  static const frost::seqmodel::SeqModelModule seqmodel;
+  return {&asi, &recurrence, &relax, &wavefield, &seqmodel};
 }
 
 }  // namespace
