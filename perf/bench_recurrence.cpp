@@ -114,6 +114,22 @@ void bench_eigen(double budget, const char* prec) {
     row("eigenstate", name, prec, T, K, B, sec, bytes / sec / 1e9,
         scans * 8.0 * B * T * K / sec / 1e9, bytes / bw, max_rel_error(download_complex(c), ref));
   }
+  // Team shapes of the tiled scan on a GPU: fewer modes per team give more teams per
+  // multiprocessor (B K / modes teams in all), more lanes give longer tiles.
+  if (!Kokkos::SpaceAccessibility<Kokkos::HostSpace, Mem>::accessible) {
+    typename V::Coef a("a", K);
+    frost::recurrence::detail::eigen_coefficients<Exec, S, Mem>(exec, lambda, omega, false, a);
+    const int shapes[][2] = {{32, 16}, {32, 8}, {16, 16}, {16, 8}, {8, 16}, {8, 32}, {4, 32}};
+    for (const auto& sh : shapes) {
+      const double sec = time_call(budget, [&] {
+        frost::recurrence::detail::tiled_scan<Exec, S, Mem>(exec, sh[0], sh[1], a, c0, beta, c, cT,
+                                                            false);
+      });
+      const std::string name = "tiled " + std::to_string(sh[0]) + "x" + std::to_string(sh[1]);
+      row("eigenstate", name, prec, T, K, B, sec, bytes / sec / 1e9, 8.0 * B * T * K / sec / 1e9,
+          bytes / bw, max_rel_error(download_complex(c), ref));
+    }
+  }
 }
 
 /// GFLOP/s of batched team matrix products at size n (the compute roof the dense methods see).

@@ -226,6 +226,27 @@ void tiled_shape(const Exec& exec, int K, int& modes, int& lanes) {
   }
 }
 
+/// The tiled scan with `modes` modes per team and `lanes` lanes per tile (fewer lanes where the
+/// kernel's registers do not allow modes x lanes threads per team); T >= 1.
+template <class Exec, class S, class Mem>
+void tiled_scan(const Exec& exec, int modes, int lanes, const typename EigenViews<S, Mem>::Coef& a,
+                const typename EigenViews<S, Mem>::State& x0,
+                const typename EigenViews<S, Mem>::Seq& in,
+                const typename EigenViews<S, Mem>::Seq& out,
+                const typename EigenViews<S, Mem>::State& xT, bool reverse) {
+  const int B = static_cast<int>(in.extent(0)), T = static_cast<int>(in.extent(1)),
+            K = static_cast<int>(in.extent(2));
+  const int groups = (K + modes - 1) / modes;
+  EigenTiledScan<Exec, S, Mem> scan{a, x0, xT, in, out, T, K, groups, modes, lanes, reverse};
+  const int most =
+      Kokkos::TeamPolicy<Exec>(exec, 1, Kokkos::AUTO).team_size_max(scan, Kokkos::ParallelForTag());
+  while (lanes > 1 && modes * lanes > most) lanes /= 2;
+  scan.lanes = lanes;
+  Kokkos::TeamPolicy<Exec> policy(exec, B * groups, modes * lanes);
+  policy.set_scratch_size(0, Kokkos::PerTeam(decltype(scan)::scratch_bytes(modes, lanes)));
+  Kokkos::parallel_for("frost::recurrence::eigen_tiled", policy, scan);
+}
+
 }  // namespace detail
 
 /// Runs the recurrence x[t] = a x[t-1] + in[t] (or backwards in time, x[t] = a x[t+1] + in[t],
@@ -266,17 +287,7 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
   if (method == EigenMethod::kTiled) {
     int modes = 1, lanes = 1;
     detail::tiled_shape(exec, K, modes, lanes);
-    const int groups = (K + modes - 1) / modes;
-    detail::EigenTiledScan<Exec, S, Mem> scan{a, x0,     xT,    in,    out,    T,
-                                              K, groups, modes, lanes, reverse};
-    // Fewer lanes where the kernel's registers do not allow modes x lanes threads per team.
-    const int most = Kokkos::TeamPolicy<Exec>(exec, 1, Kokkos::AUTO)
-                         .team_size_max(scan, Kokkos::ParallelForTag());
-    while (lanes > 1 && modes * lanes > most) lanes /= 2;
-    scan.lanes = lanes;
-    Kokkos::TeamPolicy<Exec> policy(exec, B * groups, modes * lanes);
-    policy.set_scratch_size(0, Kokkos::PerTeam(decltype(scan)::scratch_bytes(modes, lanes)));
-    Kokkos::parallel_for("frost::recurrence::eigen_tiled", policy, scan);
+    detail::tiled_scan<Exec, S, Mem>(exec, modes, lanes, a, x0, in, out, xT, reverse);
     return;
   }
   if (method != EigenMethod::kChunked || chunk < 1)
