@@ -97,7 +97,7 @@ void bench_eigen(double budget, const char* prec) {
   const double bytes = 2.0 * 2.0 * sizeof(S) * B * T * K;
   const double bw =
       frost::core::copy_bandwidth(exec, sizeof(S) * static_cast<std::size_t>(B) * T * K * 2);
-  const EigenPlan autoplan = resolve_eigen_plan(EigenMethod::kAuto, 0, B, T, K, exec.concurrency());
+  const EigenPlan autoplan = resolve_eigen_plan_on(exec, EigenMethod::kAuto, 0, B, T, K);
   const EigenPlan plans[] = {{EigenMethod::kSequential, 1},
                              {EigenMethod::kChunked, 64},
                              {EigenMethod::kChunked, 512},

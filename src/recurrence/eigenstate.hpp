@@ -57,13 +57,24 @@ std::string to_string(EigenMethod m);
 /// The method and chunk length `auto` and `chunk = 0` stand for, for a machine running
 /// `concurrency` threads at once: the sequential loop when batch x modes already fills the
 /// machine several times over (it moves the fewest bytes), else chunks short enough that
-/// batch x modes x chunks does. `chunk` > 0 is kept as given.
+/// batch x modes x chunks does. On a GPU (`gpu`) the tiled scan, which moves the fewest bytes
+/// in parallel, when its teams (batch x modes / 16 teams of 256 threads) fill at least an eighth
+/// of the machine; the chunked scan's extra parallelism below that. `chunk` > 0 is kept as given.
 struct EigenPlan {
   EigenMethod method;
   int chunk;
 };
-EigenPlan resolve_eigen_plan(EigenMethod requested, int chunk, int B, int T, int K,
-                             int concurrency);
+EigenPlan resolve_eigen_plan(EigenMethod requested, int chunk, int B, int T, int K, int concurrency,
+                             bool gpu = false);
+
+/// resolve_eigen_plan for execution space instance `exec`.
+template <class Exec>
+EigenPlan resolve_eigen_plan_on(const Exec& exec, EigenMethod requested, int chunk, int B, int T,
+                                int K) {
+  return resolve_eigen_plan(
+      requested, chunk, B, T, K, exec.concurrency(),
+      !Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible);
+}
 
 /// Inputs and outputs of the eigenstate recurrence in memory space `Mem` (scalar `S`: float or
 /// double). Shapes: beta, c, grad_c: (B, T, K); c0, cT: (B, K); lambda, omega: (K).
@@ -221,7 +232,10 @@ void tiled_shape(const Exec& exec, int K, int& modes, int& lanes) {
     modes = 1;
     lanes = exec.concurrency() >= 2 ? 2 : 1;
   } else {
-    modes = K < 32 ? K : 32;
+    // 16 modes x 16 lanes: of the shapes timed on an H200 (perf/RESULTS.md) the fastest in f32
+    // and within 3 % of the fastest in f64; more, smaller teams than a warp of modes keep two
+    // teams per multiprocessor, so one team's loads overlap the other's lane scan.
+    modes = K < 16 ? K : 16;
     lanes = 16;
   }
 }

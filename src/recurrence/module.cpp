@@ -80,7 +80,7 @@ void run_eigen(core::RunContext& ctx, const Settings& s) {
   auto& res = ctx.result;
   const Exec exec;
   const EigenPlan plan =
-      resolve_eigen_plan(parse_eigen_method(s.method), s.chunk, s.B, s.T, s.K, exec.concurrency());
+      resolve_eigen_plan_on(exec, parse_eigen_method(s.method), s.chunk, s.B, s.T, s.K);
   res.set("method", core::Value::of_string(to_string(plan.method)));
   res.set("chunk", core::Value::of_int(plan.chunk));
   ctx.progress.update(0.0, "inputs");

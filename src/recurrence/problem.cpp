@@ -45,15 +45,21 @@ std::string to_string(EigenMethod m) {
   }
 }
 
-EigenPlan resolve_eigen_plan(EigenMethod requested, int chunk, int B, int T, int K,
-                             int concurrency) {
+EigenPlan resolve_eigen_plan(EigenMethod requested, int chunk, int B, int T, int K, int concurrency,
+                             bool gpu) {
   const long long lanes = static_cast<long long>(B) * K;
   // Four independent (batch, mode) chains per hardware thread hide the latency of the
   // dependent complex multiply-add; below that, chunks add parallelism at the price of a second
   // read of beta.
   const long long want = 4LL * std::max(1, concurrency);
   EigenMethod m = requested;
-  if (m == EigenMethod::kAuto) m = lanes >= want ? EigenMethod::kSequential : EigenMethod::kChunked;
+  const long long tiled_threads = static_cast<long long>(B) * ((K + 15) / 16) * 256;
+  if (m == EigenMethod::kAuto) {
+    if (gpu && tiled_threads * 8 >= std::max(1, concurrency))
+      m = EigenMethod::kTiled;
+    else
+      m = lanes >= want ? EigenMethod::kSequential : EigenMethod::kChunked;
+  }
   int c = chunk;
   if (c <= 0) {
     const long long chunks = std::max<long long>(1, (want + lanes - 1) / std::max(1LL, lanes));

@@ -257,7 +257,7 @@ void ten_forward(const Exec& exec, EigenPlan plan, const TenLayerParams<S, Mem>&
   detail::require_extents(c0, B, K, 0, "c0");
   detail::require_extents(cT, B, K, 0, "cT");
   if (plan.method == EigenMethod::kAuto || plan.chunk < 1)
-    plan = resolve_eigen_plan(plan.method, plan.chunk, B, T, K, exec.concurrency());
+    plan = resolve_eigen_plan_on(exec, plan.method, plan.chunk, B, T, K);
 
   if (tape.lambda.extent(0) != std::size_t(K))
     tape.lambda = typename EigenViews<S, Mem>::Param(
@@ -340,7 +340,7 @@ void ten_backward(const Exec& exec, EigenPlan plan, const TenLayerParams<S, Mem>
   if (has_grad_cT) detail::require_extents(grad_cT, B, K, 0, "grad_cT");
   detail::require_extents(tape.c, B, T, K, "tape (run ten_forward first)");
   if (plan.method == EigenMethod::kAuto || plan.chunk < 1)
-    plan = resolve_eigen_plan(plan.method, plan.chunk, B, T, K, exec.concurrency());
+    plan = resolve_eigen_plan_on(exec, plan.method, plan.chunk, B, T, K);
 
   detail::ensure_seq(exec, tape.work_a, "frost::recurrence::ten_work_a", B, T, K);
   detail::ensure_seq(exec, tape.work_b, "frost::recurrence::ten_work_b", B, T, K);

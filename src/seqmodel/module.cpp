@@ -174,8 +174,8 @@ void train(core::RunContext& ctx, const Settings& s) {
   if (work.P > 1)
     piece_grads =
         Flat(Kokkos::view_alloc(exec, std::string("frost::seqmodel::piece_grads")), lay.total);
-  const recurrence::EigenPlan plan = recurrence::resolve_eigen_plan(
-      recurrence::parse_eigen_method(s.scan), 0, s.B, work.chunk, shape.K, exec.concurrency());
+  const recurrence::EigenPlan plan = recurrence::resolve_eigen_plan_on(
+      exec, recurrence::parse_eigen_method(s.scan), 0, s.B, work.chunk, shape.K);
   const TenLmTensors<S, Mem> prm(params, shape, lay);
   AdamW<S, Mem> adam(lay);
 

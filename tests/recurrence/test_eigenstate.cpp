@@ -193,6 +193,13 @@ TEST(RecurrenceEigen, AutoPlan) {
   EXPECT_EQ(gpu.method, EigenMethod::kChunked);
   EXPECT_GE(gpu.chunk, 32);
   EXPECT_EQ(resolve_eigen_plan(EigenMethod::kChunked, 50, 1, 100, 1, 1).chunk, 50);
+  // On a GPU the tiled scan where its teams fill an eighth of the machine, else chunks.
+  EXPECT_EQ(resolve_eigen_plan(EigenMethod::kAuto, 0, 32, 4096, 128, 270336, true).method,
+            EigenMethod::kTiled);
+  EXPECT_EQ(resolve_eigen_plan(EigenMethod::kAuto, 0, 1, 4096, 16, 270336, true).method,
+            EigenMethod::kChunked);
+  EXPECT_EQ(resolve_eigen_plan(EigenMethod::kSequential, 0, 32, 4096, 128, 270336, true).method,
+            EigenMethod::kSequential);
 }
 
 }  // namespace

@@ -83,7 +83,8 @@ TEST(RecurrenceModule, ReportHasOneLinePerRun) {
   // The line names the method `auto` resolved to (it depends on the backend's parallelism).
   const core::Value* method = r.find("method");
   ASSERT_NE(method, nullptr);
-  EXPECT_TRUE(method->s == "sequential" || method->s == "chunked") << method->s;
+  EXPECT_TRUE(method->s == "sequential" || method->s == "chunked" || method->s == "tiled")
+      << method->s;
   EXPECT_NE(text.find(method->s), std::string::npos);
 }
 
