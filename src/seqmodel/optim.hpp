@@ -119,7 +119,9 @@ struct AdamW {
   long t = 0;
 
   AdamW() = default;
-  explicit AdamW(const TenLmLayout& lay)
+  /// `Layout`: a model layout with `total` and named `blocks` (TenLmLayout, DeltaLmLayout).
+  template <class Layout>
+  explicit AdamW(const Layout& lay)
       : m("frost::seqmodel::adam_m", lay.total),
         v("frost::seqmodel::adam_v", lay.total),
         decay("frost::seqmodel::adam_decay_mask", lay.total) {

@@ -356,14 +356,62 @@ void add_into(const Exec& exec, const typename LmViews<S, Mem>::Flat& a,
   add_range<Exec, S, Mem>(exec, a, b, 0, a.extent(0));
 }
 
+/// The output end shared by the models: z = RMSNorm(h_last; g_f), logits = z W_head + b_head,
+/// softmax cross-entropy per row; returns the mean loss (the row losses summed on the host in row
+/// order, reproducible). With `grad`, logits then holds dL/dlogits.
+template <class Exec, class S, class Mem>
+double head_loss(const Exec& exec, double norm_eps, const typename LmViews<S, Mem>::Flat& g_f,
+                 const typename LmViews<S, Mem>::Mat& head_w,
+                 const typename LmViews<S, Mem>::Flat& head_b,
+                 const typename LmViews<S, Mem>::Flat& h_last,
+                 const typename LmViews<S, Mem>::Flat& rinv,
+                 const typename LmViews<S, Mem>::Flat& z,
+                 const typename LmViews<S, Mem>::Flat& logits,
+                 const typename LmViews<S, Mem>::Ints& targets,
+                 const typename LmViews<S, Mem>::Flat& row_loss, bool grad, int R, int D) {
+  rms_norm<Exec, S, Mem>(exec, h_last, g_f, norm_eps, rinv, z, R, D);
+  const auto logit_rows = rows<S, Mem>(logits, R, kVocab);
+  recurrence::detail::broadcast_rows<Exec, S, Mem>(exec, head_b, logit_rows);
+  recurrence::detail::ten_gemm(exec, "N", "N", S(1), rows<S, Mem>(z, R, D), rows<S, Mem>(head_w),
+                               S(1), logit_rows);
+  softmax_cross_entropy<Exec, S, Mem>(exec, logits, targets, row_loss, grad, 1.0 / double(R), R);
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), row_loss);
+  double sum = 0.0;
+  for (int r = 0; r < R; ++r) sum += double(host(r));
+  return sum / double(R);
+}
+
+/// Backward of head_loss from dL/dlogits (in `logits`): the head's and final norm's gradients,
+/// and dh = dL/dh_last written (not accumulated) into `dh`, through `dz` and `scratch`.
+template <class Exec, class S, class Mem>
+void head_backward(
+    const Exec& exec, const typename LmViews<S, Mem>::Flat& g_f,
+    const typename LmViews<S, Mem>::Mat& head_w, const typename LmViews<S, Mem>::Flat& h_last,
+    const typename LmViews<S, Mem>::Flat& rinv, const typename LmViews<S, Mem>::Flat& z,
+    const typename LmViews<S, Mem>::Flat& logits, const typename LmViews<S, Mem>::Flat& grad_g_f,
+    const typename LmViews<S, Mem>::Mat& grad_head_w,
+    const typename LmViews<S, Mem>::Flat& grad_head_b, const typename LmViews<S, Mem>::Flat& dz,
+    const typename LmViews<S, Mem>::Flat& dh, const typename LmViews<S, Mem>::Flat& scratch, int R,
+    int D) {
+  // dW = z^T dlogits, db = column sums, dz = dlogits W^T.
+  const auto dlogits = rows<S, Mem>(logits, R, kVocab);
+  recurrence::detail::ten_gemm(exec, "T", "N", S(1), rows<S, Mem>(z, R, D), dlogits, S(0),
+                               rows<S, Mem>(grad_head_w));
+  recurrence::detail::column_sums<Exec, S, Mem>(exec, dlogits, grad_head_b);
+  recurrence::detail::ten_gemm(exec, "N", "T", S(1), dlogits, rows<S, Mem>(head_w), S(0),
+                               rows<S, Mem>(dz, R, D));
+  rms_norm_backward<Exec, S, Mem>(exec, h_last, g_f, rinv, dz, dh, false, grad_g_f, scratch, R, D);
+}
+
 }  // namespace detail
 
-/// Fills the batch's tokens and targets from window starts (B of them) in `text`, in piece-major
-/// row order, and the rows grouped by token for the embedding's backward pass.
-template <class Exec, class S, class Mem>
-void load_batch(const Exec& exec, TenLmWork<S, Mem>& w, const std::uint8_t* text,
+/// Fills the batch's tokens and targets from window starts (B of them) in `text`, in the row order
+/// of the model's work (`Work`: TenLmWork or DeltaLmWork), and the rows grouped by token for the
+/// embedding's backward pass.
+template <class Exec, class S, class Mem, class Work>
+void load_batch(const Exec& exec, Work& w, const std::uint8_t* text,
                 const std::vector<std::size_t>& starts) {
-  if (int(starts.size()) != w.B) throw std::invalid_argument("ten lm: one start per window");
+  if (int(starts.size()) != w.B) throw std::invalid_argument("load_batch: one start per window");
   for (int b = 0; b < w.B; ++b)
     for (int t = 0; t < w.T; ++t) {
       const int r = w.row(b, t);
@@ -420,19 +468,11 @@ double lm_forward(const Exec& exec, const TenLmShape& s, recurrence::EigenPlan p
     }
     detail::add_into<Exec, S, Mem>(exec, w.h[l + 1], w.h[l]);
   }
-  detail::rms_norm<Exec, S, Mem>(exec, w.h[s.L], prm.final_norm, s.norm_eps, w.rinv[s.L], w.z, R,
-                                 D);
-  const auto logit_rows = detail::rows<S, Mem>(w.logits, R, kVocab);
-  recurrence::detail::broadcast_rows<Exec, S, Mem>(exec, prm.head_b, logit_rows);
-  recurrence::detail::ten_gemm(exec, "N", "N", S(1), detail::rows<S, Mem>(w.z, R, D),
-                               detail::rows<S, Mem>(prm.head_w), S(1), logit_rows);
-  detail::softmax_cross_entropy<Exec, S, Mem>(exec, w.logits, w.targets, w.row_loss, grad,
-                                              1.0 / double(R), R);
-  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), w.row_loss);
+  const double loss = detail::head_loss<Exec, S, Mem>(exec, s.norm_eps, prm.final_norm, prm.head_w,
+                                                      prm.head_b, w.h[s.L], w.rinv[s.L], w.z,
+                                                      w.logits, w.targets, w.row_loss, grad, R, D);
   Kokkos::Profiling::popRegion();
-  double sum = 0.0;
-  for (int r = 0; r < R; ++r) sum += double(host(r));
-  return sum / double(R);
+  return loss;
 }
 
 /// Backward pass after lm_forward(..., grad = true) on the same batch: writes every parameter
@@ -450,15 +490,9 @@ void lm_backward(const Exec& exec, const TenLmShape& s, const TenLmLayout& lay,
   const TenLmTensors<S, Mem> pg =
       w.P > 1 ? TenLmTensors<S, Mem>(piece_flat, s, lay) : TenLmTensors<S, Mem>();
   Kokkos::Profiling::pushRegion("frost::seqmodel::backward");
-  // Head: dW = z^T dlogits, db = column sums, dz = dlogits W^T.
-  const auto dlogits = detail::rows<S, Mem>(w.logits, R, kVocab);
-  recurrence::detail::ten_gemm(exec, "T", "N", S(1), detail::rows<S, Mem>(w.z, R, D), dlogits, S(0),
-                               detail::rows<S, Mem>(g.head_w));
-  recurrence::detail::column_sums<Exec, S, Mem>(exec, dlogits, g.head_b);
-  recurrence::detail::ten_gemm(exec, "N", "T", S(1), dlogits, detail::rows<S, Mem>(prm.head_w),
-                               S(0), detail::rows<S, Mem>(w.du, R, D));
-  detail::rms_norm_backward<Exec, S, Mem>(exec, w.h[s.L], prm.final_norm, w.rinv[s.L], w.du, w.dh,
-                                          false, g.final_norm, w.scratch, R, D);
+  detail::head_backward<Exec, S, Mem>(exec, prm.final_norm, prm.head_w, w.h[s.L], w.rinv[s.L], w.z,
+                                      w.logits, g.final_norm, g.head_w, g.head_b, w.du, w.dh,
+                                      w.scratch, R, D);
   const typename V::State none;
   for (int l = s.L - 1; l >= 0; --l) {
     if (timer) exec.fence();
