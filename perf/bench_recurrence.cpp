@@ -14,6 +14,10 @@
 //    time is split into the recurrence regions, the projection and coupling regions (GEMMs with
 //    their bias broadcasts and sums) and the rest, from one extra run fenced at every region
 //    boundary.
+//  * delta rule (delta.hpp): the states of G = 64 sequences (8 windows x 8 heads), T = 2048,
+//    32 x 32, f32 (the seed's DeltaNet shape; G = 16, T = 1024 on a host), every method. GB/s
+//    counts the bytes a call must move (read keys, gates, offsets; write every state); the floor
+//    is that traffic at the copy bandwidth (the sequential flops at 62.9 TFLOP/s are far below).
 // Every result is checked against the double-precision sequential loop (max_rel_error); the TEN
 // layer's first piece against double-precision nested loops.
 // Usage: bench_recurrence [max seconds per case, default 2] [max dense T, default 4096]
@@ -32,6 +36,8 @@
 
 #include "core/floors.hpp"
 #include "core/provenance.hpp"
+#include "core/rng.hpp"
+#include "recurrence/delta.hpp"
 #include "recurrence/problem.hpp"
 #include "recurrence/ten_layer.hpp"
 
@@ -380,6 +386,84 @@ void bench_ten(double budget, const char* prec, const TenShape& sh, bool coupled
   std::fflush(stdout);
 }
 
+/// The delta-rule states at the seed's DeltaNet shape, every method, f32.
+void bench_delta(double budget) {
+  using S = float;
+  using DV = DeltaViews<S, Mem>;
+  const Exec exec;
+  const bool host = Kokkos::SpaceAccessibility<Kokkos::HostSpace, Mem>::accessible;
+  const int G = host ? 16 : 64, T = host ? 1024 : 2048, n = 32, m = 32;
+  frost::core::RandomStream rs(5, 0, 0);
+  std::vector<double> c(std::size_t(G) * T * n), u(c.size()), w(std::size_t(G) * T * m),
+      b(std::size_t(G) * T);
+  for (std::size_t i = 0; i < c.size() / n; ++i) {
+    double nrm = 0.0;
+    for (int k = 0; k < n; ++k) {
+      c[i * n + k] = 2.0 * rs.uniform() - 1.0;
+      nrm += c[i * n + k] * c[i * n + k];
+    }
+    for (int k = 0; k < n; ++k) {
+      c[i * n + k] /= std::sqrt(nrm);
+      u[i * n + k] = c[i * n + k];
+    }
+    b[i] = 0.05 + 0.9 * rs.uniform();
+    for (int j = 0; j < m; ++j) w[i * m + j] = b[i] * (2.0 * rs.uniform() - 1.0);
+  }
+  // Reference states by the rank-one loop in double (every state kept, in the kernels' layout).
+  std::vector<double> ref(std::size_t(G) * T * n * m), X(n * m);
+  for (int g = 0; g < G; ++g) {
+    std::fill(X.begin(), X.end(), 0.0);
+    for (int t = 0; t < T; ++t) {
+      const std::size_t o = std::size_t(g) * T + t;
+      for (int j = 0; j < m; ++j) {
+        double dot = 0.0;
+        for (int i = 0; i < n; ++i) dot += c[o * n + i] * X[i * m + j];
+        for (int i = 0; i < n; ++i)
+          X[i * m + j] += -b[o] * dot * c[o * n + i] + u[o * n + i] * w[o * m + j];
+      }
+      std::copy(X.begin(), X.end(), ref.begin() + o * n * m);
+    }
+  }
+  typename DV::Vecs dc("c", G, T, n), du("u", G, T, n), dw("w", G, T, m);
+  typename DV::Scalars db("b", G, T);
+  typename DV::States dX("X", G, T, n, m);
+  auto put = [](const auto& view, const std::vector<double>& h) {
+    auto mirror = Kokkos::create_mirror_view(view);
+    for (std::size_t i = 0; i < h.size(); ++i) mirror.data()[i] = S(h[i]);
+    Kokkos::deep_copy(view, mirror);
+  };
+  put(dc, c);
+  put(du, u);
+  put(dw, w);
+  put(db, b);
+  DeltaWorkspace<S, Mem> ws;
+  const double bytes = sizeof(S) * double(G) * T * (double(n) * m + 2.0 * n + m + 1.0);
+  const double bw = frost::core::copy_bandwidth(exec, sizeof(S) * std::size_t(G) * T * n * m);
+  const DeltaPlan autoplan = resolve_delta_plan(DeltaMethod::kAuto, 0, G, T, m, exec.concurrency());
+  const DeltaPlan plans[] = {{DeltaMethod::kSequential, 1},
+                             {DeltaMethod::kChunked, 32},
+                             {DeltaMethod::kChunked, 64},
+                             {DeltaMethod::kChunked, 128},
+                             {DeltaMethod::kCyclicReduction, 1},
+                             {DeltaMethod::kHillisSteele, 1},
+                             autoplan};
+  for (const DeltaPlan& pl : plans) {
+    const double sec = time_call(
+        budget, [&] { delta_states<Exec, S, Mem>(exec, pl, false, dc, db, du, dw, dX, ws); });
+    auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), dX);
+    double err = 0.0, scale = 0.0;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      err = std::max(err, std::abs(double(h.data()[i]) - ref[i]));
+      scale = std::max(scale, std::abs(ref[i]));
+    }
+    const std::string name =
+        (&pl == &plans[6] ? "auto=" : "") + to_string(pl.method) +
+        (pl.method == DeltaMethod::kChunked ? "/" + std::to_string(pl.chunk) : "");
+    row("delta", name, "f32", T, n, G, sec, bytes / sec / 1e9,
+        delta_flops(pl.method, pl.chunk, G, T, n, m) / sec / 1e9, bytes / bw, err / scale);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -394,6 +478,7 @@ int main(int argc, char** argv) {
   bench_eigen<float>(budget, "f32");
   bench_eigen<double>(budget, "f64");
   bench_dense(budget, max_T);
+  bench_delta(budget);
   const int ten_shapes = argc > 3 ? std::atoi(argv[3]) : 2;
   if (ten_shapes > 0) {
     std::printf(

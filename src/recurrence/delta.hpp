@@ -222,6 +222,39 @@ void delta_states(const Exec& exec, DeltaPlan plan, bool reverse,
   const detail::DeltaOrder ord{T, reverse};
 
   if (plan.method == DeltaMethod::kSequential) {
+    if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace,
+                                             typename Exec::memory_space>::accessible) {
+      // A CPU thread keeps a whole state (rows contiguous) so that the stores of each state
+      // fill whole cache lines; a thread per column would write one element per line.
+      Kokkos::parallel_for(
+          "frost::recurrence::delta_sequential", Kokkos::RangePolicy<Exec>(exec, 0, G),
+          KOKKOS_LAMBDA(int g) {
+            S x[kMaxDeltaWidth * kMaxDeltaWidth], f[kMaxDeltaWidth];
+            for (int e = 0; e < n * m; ++e) x[e] = S(0);
+            for (int s = 0; s < T; ++s) {
+              const int ta = ord.matrix_time(s), t = ord.time(s);
+              if (ta >= 0) {
+                for (int j = 0; j < m; ++j) f[j] = S(0);
+                for (int i = 0; i < n; ++i) {
+                  const S ci = c(g, ta, i);
+                  for (int j = 0; j < m; ++j) f[j] += ci * x[i * m + j];
+                }
+                for (int i = 0; i < n; ++i) {
+                  const S ci = b(g, ta) * c(g, ta, i);
+                  for (int j = 0; j < m; ++j) x[i * m + j] -= ci * f[j];
+                }
+              }
+              for (int i = 0; i < n; ++i) {
+                const S ui = u(g, t, i);
+                for (int j = 0; j < m; ++j) {
+                  x[i * m + j] += ui * w(g, t, j);
+                  X(g, s, i, j) = x[i * m + j];
+                }
+              }
+            }
+          });
+      return;
+    }
     Kokkos::parallel_for(
         "frost::recurrence::delta_sequential", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {G, m}),
         KOKKOS_LAMBDA(int g, int j) {

@@ -9,7 +9,9 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "core/line_plot.hpp"
 #include "seqmodel/corpus.hpp"
+#include "seqmodel/delta_lm.hpp"
 #include "seqmodel/optim.hpp"
 #include "seqmodel/ten_lm.hpp"
 
@@ -34,7 +36,10 @@ struct Settings {
   double lr = 0, lr_min = 0, clip = 0;
   AdamWOptions adam;
   InitOptions init;
-  bool probe_scan = true;
+  bool probe_scan = true, plot = true;
+  std::string kind = "ten", delta_method = "auto";
+  DeltaLmShape delta;
+  int delta_chunk = 0;
 };
 
 Settings settings_of(const core::ParamSet& p, std::uint64_t seed, int run) {
@@ -70,6 +75,15 @@ Settings settings_of(const core::ParamSet& p, std::uint64_t seed, int run) {
   s.eval_every = p.get_int("eval.every");
   s.eval_windows = static_cast<int>(p.get_int("eval.windows"));
   s.probe_scan = p.get_bool("timing.scan_probe");
+  s.kind = p.get_string("model.kind");
+  s.plot = p.get_bool("train.plot");
+  s.delta.D = s.shape.D;
+  s.delta.L = s.shape.L;
+  s.delta.H = static_cast<int>(p.get_int("model.heads"));
+  s.delta.d = static_cast<int>(p.get_int("model.head_dim"));
+  s.delta.norm_eps = s.shape.norm_eps;
+  s.delta_method = p.get_string("model.delta_method");
+  s.delta_chunk = static_cast<int>(p.get_int("model.delta_chunk"));
   return s;
 }
 
@@ -150,7 +164,84 @@ double probe_scan_seconds(const Exec& exec, const Settings& s, recurrence::Eigen
   return best;
 }
 
+/// The TEN language model behind the training loop's interface: layout, work of a batch shape,
+/// forward, backward and what the run reports about the model.
 template <class S>
+struct TenModel {
+  using Flat = typename LmViews<S, Mem>::Flat;
+  using Work = TenLmWork<S, Mem>;
+  const Settings& s;
+  TenLmLayout lay;
+  Bptt bptt;
+  recurrence::EigenPlan plan{recurrence::EigenMethod::kSequential, 1};
+  TenLmTensors<S, Mem> prm;
+  Flat piece_grads;
+
+  TenModel(const Exec& exec, const Settings& s_)
+      : s(s_),
+        lay(make_layout(s_.shape)),
+        bptt(s_.bptt == "chunk" ? Bptt::kChunk : Bptt::kSequence) {
+    const int chunk = s.chunk > 0 && s.chunk < s.T ? s.chunk : s.T;
+    plan = recurrence::resolve_eigen_plan_on(exec, recurrence::parse_eigen_method(s.scan), 0, s.B,
+                                             chunk, s.shape.K);
+    if (s.T / chunk > 1)
+      piece_grads =
+          Flat(Kokkos::view_alloc(exec, std::string("frost::seqmodel::piece_grads")), lay.total);
+  }
+  void bind(const Flat& params) { prm = TenLmTensors<S, Mem>(params, s.shape, lay); }
+  std::vector<double> initial() const { return initial_params(s.shape, lay, s.init); }
+  Work work(const Exec& exec, int B) const { return Work(exec, s.shape, B, s.T, s.chunk); }
+  double forward(const Exec& exec, Work& w, bool grad, TenTimer* timer) const {
+    return lm_forward<Exec, S, Mem>(exec, s.shape, plan, prm, w, grad, timer);
+  }
+  void backward(const Exec& exec, const Flat& grads, Work& w, TenTimer* timer) const {
+    lm_backward<Exec, S, Mem>(exec, s.shape, lay, plan, bptt, prm, grads, piece_grads, w, timer);
+  }
+  void describe(core::RunResult& res, const Work& w) const {
+    res.set("pieces", core::Value::of_int(w.P));
+    res.set("scan_method", core::Value::of_string(recurrence::to_string(plan.method)));
+  }
+  /// Seconds of the step's eigenstate scans alone (0: not measured).
+  double probe(const Exec& exec, const Work& w) const {
+    return s.probe_scan ? probe_scan_seconds<S>(exec, s, plan, w.P, w.chunk) : 0.0;
+  }
+};
+
+/// The DeltaNet language model behind the same interface.
+template <class S>
+struct DeltaModel {
+  using Flat = typename LmViews<S, Mem>::Flat;
+  using Work = DeltaLmWork<S, Mem>;
+  const Settings& s;
+  DeltaLmLayout lay;
+  recurrence::DeltaPlan plan;
+  DeltaLmTensors<S, Mem> prm;
+
+  DeltaModel(const Exec& exec, const Settings& s_)
+      : s(s_),
+        lay(make_delta_layout(s_.delta)),
+        plan(recurrence::resolve_delta_plan(recurrence::parse_delta_method(s_.delta_method),
+                                            s_.delta_chunk, s_.B * s_.delta.H, s_.T, s_.delta.d,
+                                            exec.concurrency())) {}
+  void bind(const Flat& params) { prm = DeltaLmTensors<S, Mem>(params, s.delta, lay); }
+  std::vector<double> initial() const {
+    return initial_delta_params(s.delta, lay, s.init.embed_std, s.init.seed, s.init.run);
+  }
+  Work work(const Exec& exec, int B) const { return Work(exec, s.delta, B, s.T); }
+  double forward(const Exec& exec, Work& w, bool grad, TenTimer* timer) const {
+    return delta_lm_forward<Exec, S, Mem>(exec, s.delta, plan, prm, w, grad, timer);
+  }
+  void backward(const Exec& exec, const Flat& grads, Work& w, TenTimer* timer) const {
+    delta_lm_backward<Exec, S, Mem>(exec, s.delta, lay, plan, prm, grads, w, timer);
+  }
+  void describe(core::RunResult& res, const Work&) const {
+    res.set("delta_method", core::Value::of_string(recurrence::to_string(plan.method)));
+    res.set("delta_chunk", core::Value::of_int(plan.chunk));
+  }
+  double probe(const Exec&, const Work&) const { return 0.0; }
+};
+
+template <class S, class Model>
 void train(core::RunContext& ctx, const Settings& s) {
   using Flat = typename LmViews<S, Mem>::Flat;
   auto& res = ctx.result;
@@ -162,39 +253,31 @@ void train(core::RunContext& ctx, const Settings& s) {
   } catch (const std::runtime_error& e) {
     throw core::InputError("seqmodel.text: " + std::string(e.what()));
   }
-  const TenLmShape& shape = s.shape;
-  const TenLmLayout lay = make_layout(shape);
-  const Bptt bptt = s.bptt == "chunk" ? Bptt::kChunk : Bptt::kSequence;
 
   ctx.progress.update(0.0, "model");
-  Flat params(Kokkos::view_alloc(exec, std::string("frost::seqmodel::params")), lay.total);
-  Flat grads(Kokkos::view_alloc(exec, std::string("frost::seqmodel::grads")), lay.total);
-  TenLmWork<S, Mem> work(exec, shape, s.B, s.T, s.chunk);
-  Flat piece_grads;
-  if (work.P > 1)
-    piece_grads =
-        Flat(Kokkos::view_alloc(exec, std::string("frost::seqmodel::piece_grads")), lay.total);
-  const recurrence::EigenPlan plan = recurrence::resolve_eigen_plan_on(
-      exec, recurrence::parse_eigen_method(s.scan), 0, s.B, work.chunk, shape.K);
-  const TenLmTensors<S, Mem> prm(params, shape, lay);
-  AdamW<S, Mem> adam(lay);
+  Model model(exec, s);
+  const std::size_t total = model.lay.total;
+  Flat params(Kokkos::view_alloc(exec, std::string("frost::seqmodel::params")), total);
+  Flat grads(Kokkos::view_alloc(exec, std::string("frost::seqmodel::grads")), total);
+  model.bind(params);
+  auto work = model.work(exec, s.B);
+  AdamW<S, Mem> adam(model.lay);
 
   const auto eval_starts = heldout_windows(corpus, s.T, s.eval_windows);
-  TenLmWork<S, Mem> eval_work(exec, shape, static_cast<int>(eval_starts.size()), s.T, s.chunk);
+  auto eval_work = model.work(exec, static_cast<int>(eval_starts.size()));
   auto evaluate = [&](History& h) {
     load_batch<Exec, S, Mem>(exec, eval_work, corpus.tokens.data(), eval_starts);
-    const double loss = lm_forward<Exec, S, Mem>(exec, shape, plan, prm, eval_work, false);
+    const double loss = model.forward(exec, eval_work, false, nullptr);
     h.eval_step.push_back(double(h.step));
     h.eval_loss.push_back(loss);
   };
-
   History h;
   if (auto blob = ctx.checkpoint.restore()) {
     core::ByteReader rd(*blob);
     h.restore(rd);
     for (const Flat* v : {&params, &adam.m, &adam.v}) {
       const auto bytes = rd.get_vector<S>();
-      if (bytes.size() != lay.total)
+      if (bytes.size() != total)
         throw std::runtime_error("seqmodel: checkpoint does not match the model's size");
       Kokkos::View<const S*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> hv(
           bytes.data(), bytes.size());
@@ -202,7 +285,7 @@ void train(core::RunContext& ctx, const Settings& s) {
     }
     adam.t = h.adam_t;
   } else {
-    upload<S, Mem>(initial_params(shape, lay, s.init), params);
+    upload<S, Mem>(model.initial(), params);
     evaluate(h);
   }
   auto save = [&]() {
@@ -226,8 +309,8 @@ void train(core::RunContext& ctx, const Settings& s) {
                            kChainWindows, static_cast<std::uint64_t>(h.step));
     load_batch<Exec, S, Mem>(exec, work, corpus.tokens.data(), starts);
     TenTimer timer;
-    const double loss = lm_forward<Exec, S, Mem>(exec, shape, plan, prm, work, true, &timer);
-    lm_backward<Exec, S, Mem>(exec, shape, lay, plan, bptt, prm, grads, piece_grads, work, &timer);
+    const double loss = model.forward(exec, work, true, &timer);
+    model.backward(exec, grads, work, &timer);
     const double gnorm = global_norm<Exec, S, Mem>(exec, grads);
     const double lr = learning_rate(h.step, s.steps, s.warmup, s.lr, s.lr_min);
     const double scale = s.clip > 0.0 && gnorm > s.clip ? s.clip / gnorm : 1.0;
@@ -265,12 +348,33 @@ void train(core::RunContext& ctx, const Settings& s) {
   res.add_f64("eval/loss", {ne}, h.eval_loss);
   res.add_f64("eval/perplexity", {ne}, ppl);
 
-  res.set("model", core::Value::of_string("ten"));
+  res.set("model", core::Value::of_string(s.kind));
   res.set("precision", core::Value::of_string(s.precision));
-  res.set("params", core::Value::of_int(static_cast<long long>(lay.total)));
+  res.set("params", core::Value::of_int(static_cast<long long>(total)));
   res.set("steps", core::Value::of_int(static_cast<long long>(n)));
-  res.set("pieces", core::Value::of_int(work.P));
-  res.set("scan_method", core::Value::of_string(recurrence::to_string(plan.method)));
+  model.describe(res, work);
+  if (s.plot) {
+    // Learning curves: loss against step and against wall time, train and held-out.
+    std::vector<double> steps(n), eval_wall;
+    for (std::size_t i = 0; i < n; ++i) steps[i] = double(i + 1);
+    for (double e : h.eval_step) eval_wall.push_back(e < 1 ? 0.0 : h.wall_s[std::size_t(e) - 1]);
+    auto curve = [&](const char* x_label, const std::vector<double>& x,
+                     const std::vector<double>& ex) {
+      core::LinePlot plot;
+      plot.title = s.kind == "deltanet" ? "DELTANET LANGUAGE MODEL" : "TEN LANGUAGE MODEL";
+      plot.x_label = x_label;
+      plot.panels.push_back(
+          {"LOSS NATS PER BYTE", {{"TRAIN", x, h.loss}, {"HELD OUT", ex, h.eval_loss}}, false});
+      return core::line_plot_png(plot);
+    };
+    try {
+      res.artifacts.push_back({"learning_curve.png", curve("STEP", steps, h.eval_step)});
+      res.artifacts.push_back(
+          {"learning_curve_wall.png", curve("WALL SECONDS", h.wall_s, eval_wall)});
+    } catch (const std::exception& e) {
+      res.set("plot_error", core::Value::of_string(e.what()));
+    }
+  }
   res.set("text_bytes", core::Value::of_int(static_cast<long long>(corpus.size())));
   res.set("heldout_bytes", core::Value::of_int(static_cast<long long>(corpus.heldout_size())));
   res.set("eval_windows", core::Value::of_int(static_cast<long long>(eval_starts.size())));
@@ -294,13 +398,15 @@ void train(core::RunContext& ctx, const Settings& s) {
   const double tps = h.step_seconds > 0.0 ? tokens_per_step * double(n) / h.step_seconds : 0.0;
   res.set("tokens_per_s", core::Value::of_real(tps));
   res.set("train_seconds", core::Value::of_real(h.step_seconds));
-  res.set("ten_fraction",
+  // Fenced seconds inside the model's recurrence layers (TEN layers; DeltaNet recurrences).
+  res.set("recurrence_fraction",
           core::Value::of_real(h.step_seconds > 0.0 ? h.ten_seconds / h.step_seconds : 0.0));
-  if (s.probe_scan && n > 0) {
-    const double scan = probe_scan_seconds<S>(exec, s, plan, work.P, work.chunk);
-    const double per_step = h.step_seconds / double(n);
-    res.set("scan_seconds_per_step", core::Value::of_real(scan));
-    res.set("scan_fraction", core::Value::of_real(scan / per_step));
+  if (n > 0) {
+    const double scan = model.probe(exec, work);
+    if (scan > 0.0) {
+      res.set("scan_seconds_per_step", core::Value::of_real(scan));
+      res.set("scan_fraction", core::Value::of_real(scan / (h.step_seconds / double(n))));
+    }
   }
   ctx.progress.update(1.0, "done");
 }
@@ -315,8 +421,9 @@ void SeqModelModule::declare(core::ParamRegistry& reg) const {
       .max(0.9);
   reg.add_choice("precision", "f32", {"f32", "f64"},
                  "floating-point precision of parameters, activations and kernels");
-  reg.add_choice("model.kind", "ten", {"ten"},
-                 "model: ten (byte embedding, pre-norm residual TEN layers, RMSNorm, linear head)");
+  reg.add_choice("model.kind", "ten", {"ten", "deltanet"},
+                 "model: byte embedding, pre-norm residual layers of this kind (ten: TEN layers; "
+                 "deltanet: delta-rule heads), RMSNorm, linear head");
   reg.add_int("model.dim", 64, "width D of the residual stream").min(1).max(1 << 14);
   reg.add_int("model.layers", 2, "number L of residual TEN blocks x <- x + TEN(RMSNorm(x))")
       .min(1)
@@ -334,6 +441,19 @@ void SeqModelModule::declare(core::ParamRegistry& reg) const {
                  "chunk (cut at piece boundaries, as detach in the seed's reference)");
   reg.add_choice("model.scan", "auto", {"auto", "sequential", "chunked", "tiled"},
                  "eigenstate scan of the TEN layers (recurrence.method's eigenstate methods)");
+  reg.add_int("model.heads", 4, "deltanet: heads H per layer").min(1).max(1024);
+  reg.add_int("model.head_dim", 16,
+              "deltanet: key and value width d of a head (each head's state is d x d)")
+      .min(1)
+      .max(recurrence::kMaxDeltaWidth);
+  reg.add_choice("model.delta_method", "auto",
+                 {"auto", "sequential", "chunked", "cyclic_reduction", "hillis_steele"},
+                 "deltanet: method of the delta-rule recurrence (auto: sequential when its "
+                 "threads fill the machine, else chunked)");
+  reg.add_int("model.delta_chunk", 0,
+              "deltanet: chunk length of the chunked method (0: 64, or train.T when shorter)")
+      .min(0)
+      .max(1 << 24);
   reg.add_real("model.norm_eps", 1e-5, "epsilon of RMSNorm (added to the mean square)")
       .min(0.0)
       .max(1.0);
@@ -366,6 +486,9 @@ void SeqModelModule::declare(core::ParamRegistry& reg) const {
                "clipping")
       .min(0.0)
       .max(1e12);
+  reg.add_bool("train.plot", true,
+               "write learning_curve.png (loss against step) and learning_curve_wall.png "
+               "(against wall seconds) beside frost.h5");
   reg.add_int("eval.every", 50,
               "steps between evaluations of the held-out loss (also before the first step and "
               "after the last)")
@@ -398,6 +521,16 @@ void SeqModelModule::check(const core::ParamSet& p, const std::string& file) con
   const double R = double(p.get_int("train.batch")) * double(T);
   if (R * kVocab * bytes > 8.0 * (1ull << 30))
     fail("train.batch", "the logits of batch x T x 256 would take more than 8 GiB");
+  if (p.get_string("model.kind") == "deltanet") {
+    // Every layer keeps its d x d state at every step for the backward pass.
+    const double d = double(p.get_int("model.head_dim"));
+    const double states = R * double(p.get_int("model.heads")) * d * d *
+                          double(p.get_int("model.layers") + 1) * bytes;
+    if (states > 64.0 * (1ull << 30))
+      fail("train.batch",
+           "the deltanet states of batch x T x heads x head_dim^2 x (layers + 1) "
+           "would take more than 64 GiB");
+  }
   try {
     load_byte_corpus(p.get_string("text"), p.get_real("heldout"), static_cast<int>(T));
   } catch (const std::runtime_error& e) {
@@ -407,10 +540,11 @@ void SeqModelModule::check(const core::ParamSet& p, const std::string& file) con
 
 void SeqModelModule::run(core::RunContext& ctx) const {
   const Settings s = settings_of(ctx.params, ctx.seed, ctx.run_id);
+  const bool delta = s.kind == "deltanet";
   if (s.precision == "f32")
-    train<float>(ctx, s);
+    delta ? train<float, DeltaModel<float>>(ctx, s) : train<float, TenModel<float>>(ctx, s);
   else
-    train<double>(ctx, s);
+    delta ? train<double, DeltaModel<double>>(ctx, s) : train<double, TenModel<double>>(ctx, s);
 }
 
 std::string SeqModelModule::report(const std::vector<core::RunResult>& runs) const {
@@ -418,7 +552,7 @@ std::string SeqModelModule::report(const std::vector<core::RunResult>& runs) con
   char line[256];
   std::snprintf(line, sizeof line, "%4s %4s %7s %6s %10s %10s %10s %9s %9s %10s %6s\n", "run",
                 "prec", "params", "steps", "train_loss", "eval_loss", "eval_ppl", "unigram",
-                "uni_held", "tokens/s", "scan%");
+                "uni_held", "tokens/s", "rec%");
   o << line;
   for (const auto& r : runs) {
     if (!r.ok) {
@@ -434,11 +568,11 @@ std::string SeqModelModule::report(const std::vector<core::RunResult>& runs) con
         line, sizeof line, "%4d %4s %7.0f %6.0f %10.4f %10.4f %10.3f %9.4f %9.4f %10.4g %5.1f%%\n",
         r.id, prec ? prec->s.c_str() : "-", num("params"), num("steps"), num("train_loss_final"),
         num("eval_loss_final"), num("eval_perplexity_final"), num("unigram_entropy"),
-        num("unigram_heldout_ce"), num("tokens_per_s"), 100.0 * num("scan_fraction"));
+        num("unigram_heldout_ce"), num("tokens_per_s"), 100.0 * num("recurrence_fraction"));
     o << line;
   }
   o << "(losses in nats per byte; unigram: entropy of the training split's byte frequencies, "
-       "uni_held: held-out cross-entropy under them)\n";
+       "uni_held: held-out cross-entropy under them; rec%: step time in the recurrence layers)\n";
   return o.str();
 }
 

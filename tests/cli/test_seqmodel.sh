@@ -29,4 +29,33 @@ for k in ("train_loss_final", "eval_loss_final", "eval_perplexity_final", "token
     assert k in r, k
 assert abs(r["eval_loss_initial"] - math.log(256)) < 0.1, r["eval_loss_initial"]
 PY
+# DeltaNet: the deck runs at a tiny size with every method; all give the same losses (f64), and
+# the learning curves are written as PNG.
+DDECK="$ROOT/inputs/seqmodel/deltanet_char.yaml"
+expect_exit 2 "$FROST" "$DDECK" --set seqmodel.model.delta_method=scan --output "$WORK/o5"
+expect_output "seqmodel.model.delta_method"
+expect_output "cyclic_reduction"
+expect_exit 2 "$FROST" "$DDECK" --set seqmodel.model.head_dim=65 --output "$WORK/o6"
+expect_output "seqmodel.model.head_dim"
+for m in sequential chunked cyclic_reduction hillis_steele; do
+  expect_exit 0 "$FROST" "$DDECK" --quiet --output "$WORK/d_$m" --set seqmodel.train.steps=3 \
+    --set seqmodel.precision=f64 --set seqmodel.model.dim=8 --set seqmodel.model.heads=2 \
+    --set seqmodel.model.head_dim=4 --set seqmodel.train.T=32 --set seqmodel.eval.windows=2 \
+    --set seqmodel.model.delta_method=$m --set seqmodel.model.delta_chunk=5
+done
+[[ -s "$WORK/d_chunked/runs/0/learning_curve.png" ]] || fail "no learning_curve.png"
+[[ -s "$WORK/d_chunked/runs/0/learning_curve_wall.png" ]] || fail "no learning_curve_wall.png"
+python3 - "$WORK" <<'PY'
+import json, math, sys
+runs = {m: json.load(open(f"{sys.argv[1]}/d_{m}/summary.json"))["runs"][0]["results"]
+        for m in ("sequential", "chunked", "cyclic_reduction", "hillis_steele")}
+ref = runs["sequential"]
+assert ref["model"] == "deltanet", ref["model"]
+assert abs(ref["eval_loss_initial"] - math.log(256)) < 0.1, ref["eval_loss_initial"]
+for m, r in runs.items():
+    assert r["delta_method"] == m, (m, r["delta_method"])
+    for k in ("train_loss_final", "eval_loss_final"):
+        assert abs(r[k] - ref[k]) < 1e-9 * abs(ref[k]), (m, k, r[k], ref[k])
+    assert 0.0 < r["recurrence_fraction"] < 1.0, r["recurrence_fraction"]
+PY
 echo "seqmodel cli: ok"
