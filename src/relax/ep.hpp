@@ -18,6 +18,10 @@
 // of -L), while implicit differentiation gives dL/dtheta = (dF/dtheta)^T lambda with
 // J^T lambda = -dL/dz. They agree when J is symmetric; for the transformer block they differ by
 // the asymmetry of J (J^{-1} in place of J^{-T}).
+//
+// AsymEP (AsymNudgedField) removes that gap: the nudged phases also subtract (J* - J*^T)(z - z*),
+// the asymmetry of J at the free equilibrium, so their linearisation is J*^T and the same
+// estimate converges to the implicit gradient.
 #pragma once
 
 #include <Kokkos_Core.hpp>
@@ -149,6 +153,97 @@ EpReport ep_nudged_phases(const typename Mem::execution_space& exec, Field<Mem>&
   EpReport r;
   LossNudgedField<Mem> plus(field, loss, beta), minus(field, loss, -beta);
   r.plus = solve(exec, plus, zp, opt);
+  r.minus = solve(exec, minus, zm, opt);
+  return r;
+}
+
+/// AsymEP: the loss-nudged field with the asymmetry of J at the free equilibrium z* taken out,
+///   F_beta(z) = F(z) - beta dL/dz - (J* - J*^T)(z - z*),   J* = dF/dz at z*,
+/// the correction Jv - J^T v of the seed's nudged relaxation with v = z - z*. Its Jacobian at z* is
+/// J*^T - beta H (the same spectrum as the free phase's J*, so the same solvers converge), hence
+/// dz/dbeta = J*^{-T} dL/dz at beta = 0 and -(z_{+beta} - z_{-beta}) / (2 beta) converges, at
+/// O(beta^2), to the implicit-differentiation gradient -J^{-T} dL/dz where plain EP gives the
+/// forward sensitivity -J^{-1} dL/dz. J* is applied through `at_root`, a second instance of the
+/// field linearised at z* by the constructor and never evaluated elsewhere (the solvers move the
+/// linearisation point of `base`). Each evaluation costs one F, one Jv and one J^T v.
+template <class Mem>
+class AsymNudgedField : public Field<Mem> {
+ public:
+  using Exec = typename Mem::execution_space;
+  using V = Vec<Mem>;
+  AsymNudgedField(const Exec& exec, Field<Mem>& base, Field<Mem>& at_root, Loss<Mem>& loss,
+                  const V& zstar, double beta)
+      : base_(base),
+        root_(at_root),
+        loss_(loss),
+        zstar_(zstar),
+        beta_(beta),
+        g_("frost::relax::asym_grad", base.size()),
+        d_("frost::relax::asym_dz", base.size()),
+        a_("frost::relax::asym_jv", base.size()),
+        b_("frost::relax::asym_jtv", base.size()) {
+    root_.eval(exec, zstar_, g_);  // J* at z*; g_ is scratch here
+  }
+  std::size_t size() const override { return base_.size(); }
+  void eval(const Exec& exec, const V& z, const V& f) override {
+    base_.eval(exec, z, f);
+    loss_.gradient(exec, z, g_);
+    add_scaled(exec, z, -1.0, zstar_, d_);
+    root_.jvp(exec, d_, a_);
+    root_.vjp(exec, d_, b_);
+    const auto g = g_, a = a_, b = b_;
+    const double beta = beta_;
+    Kokkos::parallel_for(
+        "frost::relax::asym_correct", Kokkos::RangePolicy<Exec>(exec, 0, z.extent(0)),
+        KOKKOS_LAMBDA(const int i) { f(i) -= beta * g(i) + a(i) - b(i); });
+  }
+  /// out = (J(z) - beta H - J* + J*^T) v.
+  void jvp(const Exec& exec, const V& v, const V& out) override {
+    base_.jvp(exec, v, out);
+    apply_rest(exec, v, out, 1.0);
+  }
+  /// out = (J(z)^T - beta H - J*^T + J*) w.
+  void vjp(const Exec& exec, const V& w, const V& out) override {
+    base_.vjp(exec, w, out);
+    apply_rest(exec, w, out, -1.0);
+  }
+
+  // out -= beta H v + sign (J* v - J*^T v). Public because CUDA's device lambdas need it.
+  void apply_rest(const Exec& exec, const V& v, const V& out, double sign) {
+    loss_.hvp(exec, v, g_);
+    root_.jvp(exec, v, a_);
+    root_.vjp(exec, v, b_);
+    const auto h = g_, a = a_, b = b_;
+    const double beta = beta_;
+    Kokkos::parallel_for(
+        "frost::relax::asym_correct_lin", Kokkos::RangePolicy<Exec>(exec, 0, v.extent(0)),
+        KOKKOS_LAMBDA(const int i) { out(i) -= beta * h(i) + sign * (a(i) - b(i)); });
+  }
+
+ private:
+  Field<Mem>& base_;
+  Field<Mem>& root_;
+  Loss<Mem>& loss_;
+  V zstar_;
+  double beta_;
+  V g_, d_, a_, b_;
+};
+
+/// The AsymEP nudged phases (AsymNudgedField) at +beta (into zp) and -beta (into zm), both
+/// started from the free equilibrium z0 and solved with `opt` (any solver); `at_root` is a second
+/// instance of the field (same parameters and input) that this linearises at z0. The estimates
+/// then follow from ep_gradients unchanged. Leaves `field` linearised at the -beta phase.
+template <class Mem>
+EpReport asym_ep_nudged_phases(const typename Mem::execution_space& exec, Field<Mem>& field,
+                               Field<Mem>& at_root, Loss<Mem>& loss, const Vec<Mem>& z0,
+                               double beta, const SolverOptions& opt, const Vec<Mem>& zp,
+                               const Vec<Mem>& zm) {
+  Kokkos::deep_copy(exec, zp, z0);
+  Kokkos::deep_copy(exec, zm, z0);
+  EpReport r;
+  AsymNudgedField<Mem> plus(exec, field, at_root, loss, z0, beta);
+  r.plus = solve(exec, plus, zp, opt);
+  AsymNudgedField<Mem> minus(exec, field, at_root, loss, z0, -beta);
   r.minus = solve(exec, minus, zm, opt);
   return r;
 }

@@ -10,12 +10,14 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "relax/adam.hpp"
 #include "relax/ep.hpp"
+#include "relax/jacreg.hpp"
 #include "relax/readout.hpp"
 
 namespace frost::relax {
@@ -31,7 +33,7 @@ using I = Kokkos::View<int*, Mem>;
 // 0..12), so the runs of a sweep over solvers start from the same weights and see the same
 // windows.
 constexpr std::uint32_t kChainReadout = 0x101, kChainEmbed = 0x102, kChainWindows = 0x103,
-                        kChainEval = 0x104;
+                        kChainEval = 0x104, kChainJacreg = 0x105;
 
 std::vector<double> to_host(const V& v) {
   std::vector<double> h(v.extent(0));
@@ -61,6 +63,9 @@ struct History {
   long gated_steps = 0, capped = 0;
   std::array<long, 3> adam_t{0, 0, 0};
   std::vector<double> cap_initial;
+  // Per update (gated steps have none): the penalty P (an estimate of ||J_nc||_F^2 / N) and the
+  // weight it was added with.
+  std::vector<double> jacreg, jacreg_weight;
 
   void save(core::ByteWriter& w) const {
     w.put(step);
@@ -76,6 +81,8 @@ struct History {
     w.put(capped);
     w.put(adam_t);
     w.put_vector(cap_initial);
+    w.put_vector(jacreg);
+    w.put_vector(jacreg_weight);
   }
   void restore(core::ByteReader& r) {
     step = r.get<long>();
@@ -91,6 +98,8 @@ struct History {
     capped = r.get<long>();
     adam_t = r.get<std::array<long, 3>>();
     cap_initial = r.get_vector<double>();
+    jacreg = r.get_vector<double>();
+    jacreg_weight = r.get_vector<double>();
   }
 };
 
@@ -208,6 +217,36 @@ void declare_train_params(core::ParamRegistry& reg) {
                "ep_train: std of the readout W (C x V) at the start, times sqrt(C)")
       .min(0.0)
       .max(1e6);
+  reg.add_choice("train.estimator", "ep", {"ep", "asym_ep"},
+                 "ep_train: gradient estimator. ep: nudged phases F(z) -/+ beta dL/dz = 0 (the "
+                 "forward sensitivity -J^-1 dL/dz, biased by the asymmetry of J); asym_ep: the "
+                 "AsymEP correction -(J* - J*^T)(z - z*) at the free equilibrium z* inside both "
+                 "nudged phases (same solver), which makes the estimate converge to the "
+                 "implicit gradient -J^-T dL/dz; each evaluation also costs a Jv and a J^T v");
+  reg.add_real("train.jacreg.weight", 0.0,
+               "ep_train: starting weight of the Hutchinson Jacobian penalty P = mean over "
+               "probes e of ||J_nc e||^2 / ||e||^2 at the free equilibrium (J_nc: Jacobian of "
+               "Attn + FFN; estimates ||J_nc||_F^2 / N); its parameter gradient joins the field's "
+               "(0: off, P not computed)")
+      .min(0.0)
+      .max(1e6);
+  reg.add_int("train.jacreg.probes", 1, "ep_train: Rademacher probes per step of the penalty")
+      .min(1)
+      .max(1024);
+  reg.add_real("train.jacreg.target", 0.0,
+               "ep_train: the controller's target for P: the weight grows by train.jacreg.adapt "
+               "per step while P is above it and shrinks by it otherwise (0: fixed weight)")
+      .min(0.0)
+      .max(1e12);
+  reg.add_real("train.jacreg.adapt", 1.05, "ep_train: the controller's factor per step")
+      .min(1.0)
+      .max(10.0);
+  reg.add_real("train.jacreg.weight_min", 0.0, "ep_train: lower bound of the adapted weight")
+      .min(0.0)
+      .max(1e6);
+  reg.add_real("train.jacreg.weight_max", 1e3, "ep_train: upper bound of the adapted weight")
+      .min(0.0)
+      .max(1e6);
   reg.add_bool("train.gate", true,
                "ep_train: skip the update (and count it) when the free or a nudged phase does "
                "not reach relax.tol");
@@ -233,6 +272,10 @@ void check_train(const core::ParamSet& p, const std::string& file) {
   const double cap = p.get_real("train.weight_cap");
   if (cap != 0.0 && cap < 1.0)
     throw core::InputError(file + ": relax.train.weight_cap: must be 0 (no cap) or at least 1");
+  if (p.get_real("train.jacreg.weight_min") > p.get_real("train.jacreg.weight_max"))
+    throw core::InputError(file +
+                           ": relax.train.jacreg.weight_min: must not exceed "
+                           "relax.train.jacreg.weight_max");
 }
 
 void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverOptions& opt) {
@@ -259,9 +302,22 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
   ao.beta1 = p.get_real("train.adam.beta1");
   ao.beta2 = p.get_real("train.adam.beta2");
   ao.eps = p.get_real("train.adam.eps");
+  const bool asym = p.get_string("train.estimator") == "asym_ep";
+  JacregOptions jr;
+  jr.weight = p.get_real("train.jacreg.weight");
+  jr.probes = static_cast<int>(p.get_int("train.jacreg.probes"));
+  jr.target = p.get_real("train.jacreg.target");
+  jr.adapt = p.get_real("train.jacreg.adapt");
+  jr.weight_min = p.get_real("train.jacreg.weight_min");
+  jr.weight_max = p.get_real("train.jacreg.weight_max");
+  const bool jacreg_on = jr.weight > 0.0;
 
   ctx.progress.update(0.0, "model");
   TransformerField<Mem> field(spec);
+  // AsymEP keeps J at the free equilibrium in a second instance (parameters and input copied in
+  // before each step's nudged phases).
+  std::optional<TransformerField<Mem>> at_root;
+  if (asym) at_root.emplace(field.twin(exec));
   CrossEntropyReadout<Mem> ro(R, C, NV);
   ro.init(p.get_real("train.readout_scale"), spec.seed, spec.run, kChainReadout);
   V E("frost::relax::embedding", std::size_t(NV) * C);
@@ -332,6 +388,10 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
   const V x = field.input();
   V z("frost::relax::ep_z", n), zp("frost::relax::ep_zp", n), zm("frost::relax::ep_zm", n);
   V gx("frost::relax::ep_gx", n), gtheta("frost::relax::ep_gtheta", np);
+  V gpen = jacreg_on ? V("frost::relax::jacreg_gtheta", np) : V();
+  // The weight for the next update (after a restore: the controller's step after the last one).
+  double jweight =
+      h.jacreg.empty() ? jr.weight : jacreg_controller(h.jacreg_weight.back(), h.jacreg.back(), jr);
   V gw("frost::relax::ep_gw", W.extent(0)), ge("frost::relax::ep_ge", E.extent(0));
   I tok("frost::relax::tokens", R);
   const auto htok = Kokkos::create_mirror_view(tok);
@@ -377,7 +437,14 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
     bool ok = fr.converged && std::isfinite(ce);
     if (ok || !gate) {
       // Nudged phases from z*.
-      const EpReport er = ep_nudged_phases(exec, field, ro, z, beta, opt, zp, zm);
+      EpReport er;
+      if (asym) {
+        Kokkos::deep_copy(exec, at_root->params(), theta);
+        Kokkos::deep_copy(exec, at_root->input(), x);
+        er = asym_ep_nudged_phases(exec, field, *at_root, ro, z, beta, opt, zp, zm);
+      } else {
+        er = ep_nudged_phases(exec, field, ro, z, beta, opt, zp, zm);
+      }
       it[1] = er.plus.iterations;
       it[2] = er.minus.iterations;
       fe[1] = er.plus.f_evals;
@@ -393,6 +460,17 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
     } else {
       // EP gradients of theta and x, then the readout's own gradient at z* and E's through x.
       ep_gradients(exec, field, z, zp, zm, beta, gx, gtheta);
+      if (jacreg_on) {
+        // The penalty's gradient at the free equilibrium, added with the current weight; then
+        // the controller moves the weight.
+        const double pen =
+            jacreg_penalty(exec, field, z, jr.probes, spec.seed, spec.run, kChainJacreg,
+                           std::uint64_t(h.step) * std::uint64_t(jr.probes), gpen);
+        axpby(exec, jweight, gpen, 1.0, gtheta);
+        h.jacreg.push_back(pen);
+        h.jacreg_weight.push_back(jweight);
+        jweight = jacreg_controller(jweight, pen, jr);
+      }
       ro.gradient(exec, z, V());
       ro.weight_gradient(exec, z, gw);
       embed_gradient(exec, tok, gx, ge, NV, R, C);
@@ -417,6 +495,7 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
   const auto S = static_cast<std::uint64_t>(h.ce.size());
   res.set("task", core::Value::of_string("ep_train"));
   res.set("solver", core::Value::of_string(opt.method));
+  res.set("estimator", core::Value::of_string(asym ? "asym_ep" : "ep"));
   res.set("eps", core::Value::of_real(opt.eps));
   res.set("beta", core::Value::of_real(beta));
   res.set("steps", core::Value::of_int(static_cast<long long>(S)));
@@ -455,6 +534,14 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
   res.add_i64("train/iterations", {S, 3}, h.iters);
   res.add_i64("train/f_evals", {S, 3}, h.f_evals);
   res.add_i8("train/gated", {S}, h.gated);
+  if (!h.jacreg.empty()) {
+    const auto SJ = static_cast<std::uint64_t>(h.jacreg.size());
+    res.add_f64("train/jacreg", {SJ}, h.jacreg);
+    res.add_f64("train/jacreg_weight", {SJ}, h.jacreg_weight);
+    res.set("jacreg_first", core::Value::of_real(h.jacreg.front()));
+    res.set("jacreg_final", core::Value::of_real(h.jacreg.back()));
+    res.set("jacreg_weight_final", core::Value::of_real(jweight));
+  }
   const auto NE = static_cast<std::uint64_t>(h.eval_ce.size());
   res.add_i64("eval/step", {NE}, h.eval_step);
   res.add_f64("eval/ce", {NE}, h.eval_ce);

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "relax/diagnostics.hpp"
 #include "relax/ep_train.hpp"
+#include "relax/jacreg.hpp"
 #include "relax/solvers.hpp"
 #include "relax/transformer.hpp"
 
@@ -148,6 +149,12 @@ void RelaxModule::declare(core::ParamRegistry& reg) const {
   // Diagnostics.
   reg.add_bool("diag.arnoldi", true, "Ritz values of J at the answer and eps_crit");
   reg.add_int("diag.steps", 60, "Arnoldi steps").min(1).max(1000);
+  reg.add_int("diag.hutchinson_probes", 8,
+              "Rademacher probes of the Hutchinson estimates of ||J||_F^2 and ||J_nc||_F^2 at the "
+              "answer (J_nc: the Jacobian of Attn + FFN alone; jacreg.hpp), reported with their "
+              "standard errors (0: none)")
+      .min(0)
+      .max(100000);
   reg.add_real("diag.tol", 1e-3,
                "Ritz values with a larger relative residual are reported but do not set "
                "eps_crit and max_re_mu")
@@ -207,6 +214,23 @@ void RelaxModule::run(core::RunContext& ctx) const {
   add("force_residual", rep.force_history);
   add("step_residual", rep.step_history);
   add("eps", rep.eps_history);
+  const int probes = static_cast<int>(p.get_int("diag.hutchinson_probes"));
+  if (probes > 0 && !rep.diverged && std::isfinite(rep.final_norm)) {
+    // The solvers leave the field linearised at their answer z; probes keyed like the field.
+    const auto draw = static_cast<std::uint32_t>(p.get_int("field.draw"));
+    for (const bool nc : {false, true}) {
+      const HutchinsonEstimate h =
+          hutchinson_frobenius<Mem>(exec, field.size(), probes, ctx.seed, draw, nc ? 0x202 : 0x201,
+                                    0, [&](const Vec<Mem>& v, const Vec<Mem>& o) {
+                                      if (nc)
+                                        field.nc_jvp(exec, v, o);
+                                      else
+                                        field.jvp(exec, v, o);
+                                    });
+      res.set(nc ? "jac_nc_frob2" : "jac_frob2", core::Value::of_real(h.mean));
+      res.set(nc ? "jac_nc_frob2_se" : "jac_frob2_se", core::Value::of_real(h.std_error));
+    }
+  }
   if (p.get_bool("diag.arnoldi") && !rep.diverged && std::isfinite(rep.final_norm)) {
     ctx.progress.update(0.9, "arnoldi");
     // The solvers leave the field linearised at their answer z.
@@ -239,9 +263,9 @@ namespace {
 std::string train_report(const std::vector<core::RunResult>& runs) {
   std::ostringstream o;
   char line[256];
-  std::snprintf(line, sizeof line, "%4s %-9s %6s %6s %6s %9s %9s %9s %9s %9s %7s %7s %8s\n", "run",
-                "solver", "eps", "steps", "gated", "ce first", "ce last", "eval 0", "eval end",
-                "unigram", "it free", "it nudg", "seconds");
+  std::snprintf(line, sizeof line, "%4s %-9s %-7s %6s %6s %6s %9s %9s %9s %9s %9s %7s %7s %8s\n",
+                "run", "solver", "grad", "eps", "steps", "gated", "ce first", "ce last", "eval 0",
+                "eval end", "unigram", "it free", "it nudg", "seconds");
   o << line;
   for (const auto& r : runs) {
     if (!r.ok) {
@@ -254,16 +278,18 @@ std::string train_report(const std::vector<core::RunResult>& runs) {
       return v->type == core::Value::Type::Int ? double(v->i) : v->r;
     };
     const core::Value* s = r.find("solver");
-    std::snprintf(line, sizeof line,
-                  "%4d %-9s %6.3g %6.0f %6.0f %9.4f %9.4f %9.4f %9.4f %9.4f %7.1f %7.1f %8.1f\n",
-                  r.id, s ? s->s.c_str() : "-", num("eps"), num("steps"), num("gated_steps"),
-                  num("train_ce_first"), num("train_ce_final"), num("eval_ce_first"),
-                  num("eval_ce_final"), num("unigram_entropy"), num("iters_free_mean"),
-                  0.5 * (num("iters_plus_mean") + num("iters_minus_mean")), num("seconds"));
+    const core::Value* est = r.find("estimator");
+    std::snprintf(
+        line, sizeof line,
+        "%4d %-9s %-7s %6.3g %6.0f %6.0f %9.4f %9.4f %9.4f %9.4f %9.4f %7.1f %7.1f %8.1f\n", r.id,
+        s ? s->s.c_str() : "-", est ? est->s.c_str() : "-", num("eps"), num("steps"),
+        num("gated_steps"), num("train_ce_first"), num("train_ce_final"), num("eval_ce_first"),
+        num("eval_ce_final"), num("unigram_entropy"), num("iters_free_mean"),
+        0.5 * (num("iters_plus_mean") + num("iters_minus_mean")), num("seconds"));
     o << line;
   }
   o << "(cross-entropies in nats; ce first/last: mean over the first/last tenth of the steps; "
-       "unigram: entropy of the training split's bytes)\n";
+       "unigram: entropy of the training split's bytes; grad: train.estimator)\n";
   return o.str();
 }
 

@@ -148,6 +148,31 @@ class TransformerField : public Field<Mem> {
   /// else (implicit differentiation with respect to x relies on this).
   const V& input() const { return x_; }
 
+  /// A second field with this one's spec, parameters and input (copied, so later writes into
+  /// either do not reach the other) and activations of its own: it holds a linearisation point of
+  /// its own (AsymEP keeps J at the free equilibrium in one while the solvers move the other's).
+  TransformerField twin(const Exec& exec) const {
+    TransformerField t(s_);
+    Kokkos::deep_copy(exec, t.theta_, theta_);
+    Kokkos::deep_copy(exec, t.x_, x_);
+    exec.fence();
+    return t;
+  }
+
+  /// out = J_nc v at the linearisation point: the Jacobian of the learned part Attn(LN1 z) +
+  /// FFN(LN2 z) alone, i.e. J less the leak -(1 + c) I and the rotation w S. It is what the
+  /// Jacobian penalty (jacreg.hpp) acts on: the leak and the rotation do not depend on the
+  /// parameters.
+  void nc_jvp(const Exec& exec, const V& v, const V& out) {
+    jvp(exec, v, out);
+    const M Vv = as_mat(v), Out = as_mat(out);
+    const double cc = 1.0 + s_.c, w = s_.skew;
+    Kokkos::parallel_for(
+        "frost::relax::nc_jvp", policy2(exec, R_, C_), KOKKOS_LAMBDA(const int r, const int j) {
+          Out(r, j) += cc * Vv(r, j) - w * skew_of(Vv, r, j);
+        });
+  }
+
   void eval(const Exec& exec, const V& z, const V& f) override {
     const M Z = as_mat(z);
     layer_norm(exec, Z, g1_, b1n_, n1_, s1_, u1_);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -72,6 +73,12 @@ TEST(RelaxModule, SolversDeckConverges) {
     EXPECT_GT(real(r, "eps_crit"), 0.1) << r.id;  // euler at the deck's eps is stable here
     EXPECT_TRUE(has_dataset(r, "force_residual")) << r.id;
     EXPECT_TRUE(has_dataset(r, "ritz")) << r.id;
+    // Hutchinson estimates of ||J||_F^2 and ||J_nc||_F^2 at the answer: solver-independent (the
+    // same root and the same probes give the same numbers), with a standard error below the mean.
+    for (const char* k : {"jac_frob2", "jac_nc_frob2"}) {
+      EXPECT_NEAR(real(r, k), real(runs[0], k), 1e-6 * real(runs[0], k)) << r.id << " " << k;
+      EXPECT_LT(real(r, (std::string(k) + "_se").c_str()), 0.5 * real(r, k)) << r.id << " " << k;
+    }
   }
   const std::string table = RelaxModule().report(runs);
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 5);
@@ -191,9 +198,54 @@ TEST(RelaxModule, EpTrainDecksRun) {
   EXPECT_EQ(solvers.size(), 4u);
   const std::string table = RelaxModule().report(runs);
   EXPECT_NE(table.find("unigram"), std::string::npos);
+  // The estimator deck: plain EP, AsymEP, AsymEP with the penalty.
+  const auto est = run_deck("ep_asym.yaml", {"relax.train.steps=4", "relax.train.eval_every=2",
+                                             "relax.train.eval_batches=1"});
+  ASSERT_EQ(est.size(), 3u);
+  EXPECT_EQ(est[0].find("estimator")->s, "ep");
+  EXPECT_EQ(est[1].find("estimator")->s, "asym_ep");
+  EXPECT_FALSE(has_dataset(est[1], "train/jacreg"));
+  EXPECT_TRUE(has_dataset(est[2], "train/jacreg"));
+  for (const auto& r : est) EXPECT_EQ(real(r, "steps"), 4.0) << r.id;
+  EXPECT_NE(RelaxModule().report(est).find("asym_ep"), std::string::npos);
   const auto one = run_deck("ep_train.yaml", {"relax.train.steps=4", "relax.train.eval_every=2"});
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(real(one[0], "gated_steps"), 0.0);
+}
+
+// AsymEP and the Jacobian penalty in training: the run learns as plain EP does, records the
+// penalty per update, and the controller (target far below the penalty) grows the weight by
+// train.jacreg.adapt at every update.
+TEST(RelaxModule, EpTrainAsymEpWithJacreg) {
+  const core::RunResult r =
+      run_sets(with(kTinyTrain, {"relax.solver=anderson", "relax.train.estimator=asym_ep",
+                                 "relax.train.jacreg.weight=0.01", "relax.train.jacreg.target=1e-6",
+                                 "relax.train.jacreg.adapt=1.01", "relax.train.jacreg.probes=2"}));
+  EXPECT_EQ(r.find("estimator")->s, "asym_ep");
+  const double gated = real(r, "gated_steps");
+  EXPECT_LE(gated, 3.0);
+  EXPECT_LT(real(r, "train_ce_final"), real(r, "train_ce_first") - 0.1);
+  EXPECT_LT(real(r, "eval_ce_final"), real(r, "eval_ce_first") - 0.1);
+  const double updates = 60.0 - gated;
+  EXPECT_NEAR(real(r, "jacreg_weight_final"), 0.01 * std::pow(1.01, updates), 1e-12);
+  EXPECT_GT(real(r, "jacreg_first"), 0.0);
+  for (const auto& d : r.datasets)
+    if (d.name == "train/jacreg" || d.name == "train/jacreg_weight") {
+      EXPECT_EQ(d.shape, (std::vector<std::uint64_t>{std::uint64_t(updates)}));
+    }
+  EXPECT_TRUE(has_dataset(r, "train/jacreg"));
+}
+
+// The penalty acts: with a large fixed weight the penalty (an estimate of ||J_nc||_F^2 / N at the
+// free equilibrium) ends lower than with a negligible one, same windows and probes.
+TEST(RelaxModule, EpTrainJacregLowersThePenalty) {
+  const auto base = with(kTinyTrain, {"relax.solver=anderson", "relax.train.jacreg.probes=4"});
+  const core::RunResult weak = run_sets(with(base, {"relax.train.jacreg.weight=1e-9"}));
+  const core::RunResult strong = run_sets(with(base, {"relax.train.jacreg.weight=1.0"}));
+  std::printf("[ jacreg ] penalty first %.4f, last: weight 1e-9 %.4f, weight 1 %.4f\n",
+              real(weak, "jacreg_first"), real(weak, "jacreg_final"), real(strong, "jacreg_final"));
+  EXPECT_EQ(real(weak, "jacreg_first"), real(strong, "jacreg_first"));
+  EXPECT_LT(real(strong, "jacreg_final"), 0.8 * real(weak, "jacreg_final"));
 }
 
 std::set<std::string>& labels() {
@@ -216,7 +268,8 @@ TEST(RelaxModule, KernelLabels) {
           deck, reg,
           {std::string("relax.solver=") + solver, "relax.field.T=4", "relax.field.C=8",
            "relax.field.heads=2", "relax.max_iters=5", "relax.diag.steps=3", "relax.task=" + task,
-           "relax.train.steps=2", "relax.train.gate=false", "relax.train.eval_batches=1"});
+           "relax.train.steps=2", "relax.train.gate=false", "relax.train.eval_batches=1",
+           "relax.train.estimator=asym_ep", "relax.train.jacreg.weight=0.1"});
       const auto runs = core::resolve_runs(deck, reg);
       core::RunResult result;
       core::Checkpointer ck("", 0, 0.0);
