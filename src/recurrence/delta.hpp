@@ -33,6 +33,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/scratch.hpp"
 #include "recurrence/dense.hpp"
 
 namespace frost::recurrence {
@@ -113,21 +114,11 @@ struct DeltaViews {
   using Flat = Kokkos::View<S*, Mem>;
 };
 
-/// Scratch of the chunked and dense methods, grown on demand and kept by the caller across calls
-/// (no allocation in the steady state).
+/// Scratch of the chunked and dense methods, kept by the caller across calls (no allocation in
+/// the steady state).
 template <class S, class Mem>
 struct DeltaWorkspace {
-  typename DeltaViews<S, Mem>::Flat a, b, c;
-
-  template <class Exec>
-  S* take(const Exec& exec, typename DeltaViews<S, Mem>::Flat& v, std::size_t n) {
-    if (v.extent(0) < n)
-      v = typename DeltaViews<S, Mem>::Flat(
-          Kokkos::view_alloc(exec, Kokkos::WithoutInitializing,
-                             std::string("frost::recurrence::delta_workspace")),
-          n);
-    return v.data();
-  }
+  core::GrowingBuffer<S, Mem> a, b, c;
 };
 
 namespace detail {
@@ -268,9 +259,12 @@ void delta_states(const Exec& exec, DeltaPlan plan, bool reverse,
   if (plan.method == DeltaMethod::kChunked) {
     const int L = plan.chunk < 1 ? 1 : plan.chunk, nc = (T + L - 1) / L;
     const std::size_t per = std::size_t(G) * nc * n;
-    typename V::States Y(ws.take(exec, ws.a, per * m), G, nc, n, m);
-    typename V::States P(ws.take(exec, ws.b, per * n), G, nc, n, n);
-    typename V::States E(ws.take(exec, ws.c, per * m), G, nc, n, m);
+    typename V::States Y(ws.a.take(exec, per * m, "frost::recurrence::delta_workspace"), G, nc, n,
+                         m);
+    typename V::States P(ws.b.take(exec, per * n, "frost::recurrence::delta_workspace"), G, nc, n,
+                         n);
+    typename V::States E(ws.c.take(exec, per * m, "frost::recurrence::delta_workspace"), G, nc, n,
+                         m);
     // (1) columns j < m: the chunk's state from zero; j >= m: column j - m of its transfer matrix.
     Kokkos::parallel_for(
         "frost::recurrence::delta_chunk_reduce",
@@ -332,7 +326,7 @@ void delta_states(const Exec& exec, DeltaPlan plan, bool reverse,
   const std::size_t mats = std::size_t(G) * T * n * n;
 
   if (plan.method == DeltaMethod::kCyclicReduction) {
-    typename V::States M(ws.take(exec, ws.b, mats), G, T, n, n);
+    typename V::States M(ws.b.take(exec, mats, "frost::recurrence::delta_workspace"), G, T, n, n);
     detail::delta_materialize<Exec, S, Mem>(exec, ord, c, b, u, w, M, X);
     int levels = 0;
     while ((2 << levels) <= T) ++levels;
@@ -374,9 +368,11 @@ void delta_states(const Exec& exec, DeltaPlan plan, bool reverse,
 
   if (plan.method == DeltaMethod::kHillisSteele) {
     // Ping-pong between (M0, X) and (M1, X1); level d composes every s >= d with s - d.
-    typename V::States M0(ws.take(exec, ws.a, mats), G, T, n, n);
-    typename V::States M1(ws.take(exec, ws.b, mats), G, T, n, n);
-    typename V::States X1(ws.take(exec, ws.c, std::size_t(G) * T * n * m), G, T, n, m);
+    typename V::States M0(ws.a.take(exec, mats, "frost::recurrence::delta_workspace"), G, T, n, n);
+    typename V::States M1(ws.b.take(exec, mats, "frost::recurrence::delta_workspace"), G, T, n, n);
+    typename V::States X1(
+        ws.c.take(exec, std::size_t(G) * T * n * m, "frost::recurrence::delta_workspace"), G, T, n,
+        m);
     detail::delta_materialize<Exec, S, Mem>(exec, ord, c, b, u, w, M0, X);
     auto Min = M0, Mout = M1;
     auto Xin = X, Xout = X1;

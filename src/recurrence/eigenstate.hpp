@@ -44,6 +44,7 @@
 #include <string>
 
 #include "core/policy.hpp"
+#include "core/scratch.hpp"
 
 namespace frost::recurrence {
 
@@ -86,6 +87,14 @@ struct EigenViews {
   using Param = Kokkos::View<S*, Mem>;                                      ///< (K)
   using Coef = Kokkos::View<complex_type*, Mem>;                            ///< (K)
   using Partial = Kokkos::View<complex_type***, Kokkos::LayoutRight, Mem>;  ///< (B, chunks, K)
+};
+
+/// Scratch of eigen_forward and eigen_backward (coefficients, chunk carries, adjoint states,
+/// partial sums), kept by a caller that scans repeatedly so that no call allocates after the
+/// first. Calls without one allocate their scratch each time.
+template <class S, class Mem>
+struct EigenWorkspace {
+  core::GrowingBuffer<Kokkos::complex<S>, Mem> coef, ends, zero, d0, partial;
 };
 
 namespace detail {
@@ -273,7 +282,8 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
                 const typename EigenViews<S, Mem>::State& x0,
                 const typename EigenViews<S, Mem>::Seq& in,
                 const typename EigenViews<S, Mem>::Seq& out,
-                const typename EigenViews<S, Mem>::State& xT, bool reverse = false) {
+                const typename EigenViews<S, Mem>::State& xT, bool reverse = false,
+                EigenWorkspace<S, Mem>* ws = nullptr) {
   using C = Kokkos::complex<S>;
   const int B = static_cast<int>(in.extent(0)), T = static_cast<int>(in.extent(1)),
             K = static_cast<int>(in.extent(2));
@@ -318,10 +328,10 @@ void eigen_scan(const Exec& exec, EigenMethod method, int chunk,
       t0 = t1 - L > 0 ? t1 - L : 0;
     }
   };
+  EigenWorkspace<S, Mem> local;
+  EigenWorkspace<S, Mem>& scratch = ws ? *ws : local;
   typename EigenViews<S, Mem>::Partial ends(
-      Kokkos::view_alloc(exec, Kokkos::WithoutInitializing,
-                         std::string("frost::recurrence::chunk_ends")),
-      B, nc, K);
+      scratch.ends.take(exec, std::size_t(B) * nc * K, "frost::recurrence::chunk_ends"), B, nc, K);
   Kokkos::parallel_for(
       "frost::recurrence::eigen_chunk_reduce",
       core::RowMajorRange<Exec, 3>(exec, {0, 0, 0}, {B, nc, KB}),
@@ -388,12 +398,14 @@ void eigen_forward(const Exec& exec, EigenMethod method, int chunk,
                    const typename EigenViews<S, Mem>::State& c0,
                    const typename EigenViews<S, Mem>::Seq& beta,
                    const typename EigenViews<S, Mem>::Seq& c,
-                   const typename EigenViews<S, Mem>::State& cT) {
+                   const typename EigenViews<S, Mem>::State& cT,
+                   EigenWorkspace<S, Mem>* ws = nullptr) {
+  EigenWorkspace<S, Mem> local;
+  EigenWorkspace<S, Mem>& scratch = ws ? *ws : local;
   typename EigenViews<S, Mem>::Coef a(
-      Kokkos::view_alloc(exec, Kokkos::WithoutInitializing, std::string("frost::recurrence::a")),
-      lambda.extent(0));
+      scratch.coef.take(exec, lambda.extent(0), "frost::recurrence::a"), lambda.extent(0));
   detail::eigen_coefficients<Exec, S, Mem>(exec, lambda, omega, false, a);
-  eigen_scan<Exec, S, Mem>(exec, method, chunk, a, c0, beta, c, cT, false);
+  eigen_scan<Exec, S, Mem>(exec, method, chunk, a, c0, beta, c, cT, false, &scratch);
 }
 
 /// Backward pass from upstream gradients grad_c = dL/dc (B, T, K) and the forward states c:
@@ -409,29 +421,30 @@ void eigen_backward(const Exec& exec, EigenMethod method, int chunk,
                     const typename EigenViews<S, Mem>::Seq& grad_beta,
                     const typename EigenViews<S, Mem>::State& grad_c0,
                     const typename EigenViews<S, Mem>::Param& grad_lambda,
-                    const typename EigenViews<S, Mem>::Param& grad_omega) {
+                    const typename EigenViews<S, Mem>::Param& grad_omega,
+                    EigenWorkspace<S, Mem>* ws = nullptr) {
   using C = Kokkos::complex<S>;
   using V = EigenViews<S, Mem>;
   const int B = static_cast<int>(c.extent(0)), T = static_cast<int>(c.extent(1)),
             K = static_cast<int>(c.extent(2));
-  typename V::Coef abar(
-      Kokkos::view_alloc(exec, Kokkos::WithoutInitializing, std::string("frost::recurrence::abar")),
-      K);
+  EigenWorkspace<S, Mem> local;
+  EigenWorkspace<S, Mem>& scratch = ws ? *ws : local;
+  typename V::Coef abar(scratch.coef.take(exec, K, "frost::recurrence::abar"), K);
   detail::eigen_coefficients<Exec, S, Mem>(exec, lambda, omega, true, abar);
-  typename V::State zero("frost::recurrence::adjoint_zero", B, K),
-      d0(Kokkos::view_alloc(exec, Kokkos::WithoutInitializing,
-                            std::string("frost::recurrence::d0")),
-         B, K);
-  eigen_scan<Exec, S, Mem>(exec, method, chunk, abar, zero, grad_c, grad_beta, d0, true);
+  typename V::State zero(
+      scratch.zero.take(exec, std::size_t(B) * K, "frost::recurrence::adjoint_zero"), B, K),
+      d0(scratch.d0.take(exec, std::size_t(B) * K, "frost::recurrence::d0"), B, K);
+  Kokkos::deep_copy(exec, zero, C(0));
+  eigen_scan<Exec, S, Mem>(exec, method, chunk, abar, zero, grad_c, grad_beta, d0, true, &scratch);
   Kokkos::parallel_for(
       "frost::recurrence::eigen_grad_c0", core::RowMajorRange<Exec, 2>(exec, {0, 0}, {B, K}),
       KOKKOS_LAMBDA(int b, int k) { grad_c0(b, k) = abar(k) * d0(b, k); });
   // G_a = sum_{b,t} d[t] conj(c[t-1]): partial sums over (batch, time block, mode) keep the
   // machine busy when K alone is small, then one thread per mode adds its partials.
   const int L = std::max(1, std::min(T, 256)), nc = T > 0 ? (T + L - 1) / L : 0;
-  typename V::Partial part(Kokkos::view_alloc(exec, Kokkos::WithoutInitializing,
-                                              std::string("frost::recurrence::grad_a_partial")),
-                           B, nc, K);
+  typename V::Partial part(
+      scratch.partial.take(exec, std::size_t(B) * nc * K, "frost::recurrence::grad_a_partial"), B,
+      nc, K);
   if (nc > 0)
     Kokkos::parallel_for(
         "frost::recurrence::eigen_grad_a_partial",

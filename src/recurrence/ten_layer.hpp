@@ -103,6 +103,7 @@ struct TenLayerTape {
   typename E::Seq c, coupled;
   typename E::Seq work_a, work_b;
   typename TenViews<S, Mem>::CMat conj_r;  ///< conj(R), (K, K)
+  EigenWorkspace<S, Mem> scan;             ///< the scans' scratch
 };
 
 namespace detail {
@@ -291,7 +292,7 @@ void ten_forward(const Exec& exec, EigenPlan plan, const TenLayerParams<S, Mem>&
       "frost::recurrence::ten_lambda", Kokkos::RangePolicy<Exec>(exec, 0, K),
       KOKKOS_LAMBDA(int k) { lambda(k) = S(1) / (S(1) + Kokkos::Experimental::exp(-theta(k))); });
   eigen_forward<Exec, S, Mem>(exec, plan.method, plan.chunk, lambda, params.omega, c0, beta, tape.c,
-                              cT);
+                              cT, &tape.scan);
   Kokkos::Profiling::popRegion();
 
   if (params.coupled()) {
@@ -389,7 +390,7 @@ void ten_backward(const Exec& exec, EigenPlan plan, const TenLayerParams<S, Mem>
         KOKKOS_LAMBDA(int b, int k) { gc(b, T - 1, k) += grad_cT(b, k); });
   }
   eigen_backward<Exec, S, Mem>(exec, plan.method, plan.chunk, tape.lambda, params.omega, c0, tape.c,
-                               grad_c, grad_beta, grad_c0, grads.theta, grads.omega);
+                               grad_c, grad_beta, grad_c0, grads.theta, grads.omega, &tape.scan);
   if (has_grad_cT && T == 0) Kokkos::deep_copy(exec, grad_c0, grad_cT);
   // dL/dtheta = dL/dlambda sigmoid'(theta).
   const auto lambda = tape.lambda;

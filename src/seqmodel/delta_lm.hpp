@@ -281,8 +281,8 @@ template <class Exec, class S, class Mem>
 void delta_prepare_backward(const Exec& exec, const DeltaLmWork<S, Mem>& w, int l) {
   const int T = w.T, H = w.H, d = w.d, W = w.W, Hd = H * d;
   const auto dp = w.dproj;
-  const auto q = w.q[l], k = w.k[l], beta = w.beta[l], qn = w.qn[l], kn = w.kn[l];
-  const auto dq = w.dq, dk = w.dk, dv = w.dv, dbeta = w.dbeta;
+  const auto q = w.q[l], k = w.k[l], dq = w.dq, dk = w.dk, dv = w.dv;
+  const auto beta = w.beta[l], qn = w.qn[l], kn = w.kn[l], dbeta = w.dbeta;
   Kokkos::parallel_for(
       "frost::seqmodel::delta_prepare_backward",
       core::RowMajorRange<Exec, 2>(exec, {0, 0}, {w.R, H}), KOKKOS_LAMBDA(int r, int hh) {
