@@ -3,11 +3,12 @@
 // the propagator (G_ij kept, one matrix-vector product per evaluation), against the floor of
 // the same run's sin/cos and sqrt throughput measured with small loops. An evaluation is what a
 // cycle pays for the field: set_time, the field's kernels and one fence; its fixed cost (launches
-// and the wait) is timed at N = 256. Then the vortex detectors alone, on a field kept on the
-// device: the topological winding over the hull triangles, the magnitude threshold, and both at
-// once as a cycle runs them, at N = 8,000, 128,000 and (when the largest N reaches it) 10^6,
-// against the copy bandwidth, beside the host reference loop of the winding. Usage:
-// bench_wavefield [largest N, default 32000].
+// and the wait) is timed at N = 256. On devices the chunked f32 kernel is also timed with 2 and
+// 4 targets per thread at N = 8,000 and 10^6 (the same sums; each staged source feeds more pairs).
+// Then the vortex detectors alone, on a field kept on the device: the topological winding over the
+// hull triangles, the magnitude threshold, and both at once as a cycle runs them, at N = 8,000,
+// 128,000 and (when the largest N reaches it) 10^6, against the copy bandwidth, beside the host
+// reference loop of the winding. Usage: bench_wavefield [largest N, default 32000].
 #include <Kokkos_Core.hpp>
 #include <chrono>
 #include <cmath>
@@ -58,7 +59,7 @@ struct DeviceFloors {
   double sincos32 = 0, sincos64 = 0, bandwidth = 0;
 };
 
-template <class Real, class Acc>
+template <class Real, class Acc, int PerThread = 0>
 void bench(const char* label, int n, const std::vector<double>& xyz, const SourceParams& p,
            bool propagator, const DeviceFloors& floors, bool chunked = false) {
   Exec exec;
@@ -78,7 +79,7 @@ void bench(const char* label, int n, const std::vector<double>& xyz, const Sourc
   // repeat to about a second (at least once).
   if (!propagator) {
     if (chunked)
-      evaluate_psi_chunked<Acc>(exec, src, 0, n, re, im);
+      evaluate_psi_chunked<Acc, PerThread>(exec, src, 0, n, re, im);
     else
       evaluate_psi<Acc>(exec, src, 0, n, re, im);
     exec.fence();
@@ -90,7 +91,7 @@ void bench(const char* label, int n, const std::vector<double>& xyz, const Sourc
     if (propagator)
       apply_propagator<Acc>(exec, prop, src, re, im);
     else if (chunked)
-      evaluate_psi_chunked<Acc>(exec, src, 0, n, re, im);
+      evaluate_psi_chunked<Acc, PerThread>(exec, src, 0, n, re, im);
     else
       evaluate_psi<Acc>(exec, src, 0, n, re, im);
     exec.fence();
@@ -228,12 +229,17 @@ int main(int argc, char** argv) {
     reduced_sincos(static_cast<float>(x), s, c);
     return double(s + c);
   });
+  const double rate_quarter_f = loop_rate([](double x) {
+    float s, c;
+    quarter_turn_sincos(static_cast<float>(x), s, c);
+    return double(s + c);
+  });
   const double rate_sqrt = loop_rate([](double x) { return std::sqrt(x); });
   const double rate_pair_sqrt = loop_rate([](double x) { return pair_sqrt(x); });
   std::printf(
       "floor (host loops, per second): std::sin %.3g, reduced_sincos f64 %.3g, f32 %.3g, "
-      "std::sqrt %.3g, pair_sqrt %.3g\n",
-      rate_sin, rate_sincos, rate_sincos_f, rate_sqrt, rate_pair_sqrt);
+      "quarter_turn_sincos f32 %.3g, std::sqrt %.3g, pair_sqrt %.3g\n",
+      rate_sin, rate_sincos, rate_sincos_f, rate_quarter_f, rate_sqrt, rate_pair_sqrt);
   std::printf(
       "a direct pair term needs one sincos, one sqrt and one division: at most %.3g "
       "pairs/s (f64) from sincos and sqrt alone\n",
@@ -265,6 +271,12 @@ int main(int argc, char** argv) {
     if (host && n <= 8000) {
       bench<double, double>("chunked f64", n, xyz, p, false, floors, true);
       bench<float, double>("chunked f32 (f64 sums)", n, xyz, p, false, floors, true);
+    }
+    // Devices: more targets per thread read each staged source once for several pairs (same
+    // results; fewer threads, which n = 8,000 may not afford).
+    if (!host && (n == 8000 || n == 1000000)) {
+      bench<float, double, 2>("chunked f32, 2 tgt/thread", n, xyz, p, false, floors, true);
+      bench<float, double, 4>("chunked f32, 4 tgt/thread", n, xyz, p, false, floors, true);
     }
     if (Propagator<double, Mem>::bytes(n, n) <= 1.1e9)
       bench<double, double>("propagator f64", n, xyz, p, true, floors);

@@ -8,9 +8,20 @@
 // (r_ii = 0 adds A_i exp(i (phi_i - w_i t)) / eps); `field.include_self: false` drops that term.
 //
 // Precision: the time-dependent part phi_j - w_j t grows without bound, so it is reduced to
-// [-pi, pi] in double once per source and evaluation (SourceViews::phase); the pair terms then
-// only see k_j r_ij + reduced phase, bounded by 2 k_max + pi, which keeps float sin/cos accurate
-// for large k r and large t alike.
+// [-pi, pi] in double once per source and evaluation (SourceViews::phase, by a two-part
+// Cody-Waite reduction of the exact w_j t: reduced_source_phase); the pair terms then only see
+// k_j r_ij + reduced phase, bounded by 2 k_max + pi, which keeps float sin/cos accurate for large
+// k r and large t alike. Wave numbers and reduced phases are kept in quarter turns (times 2/pi,
+// rounded once from double), so the per-pair reduction is a rounding and an exact difference
+// (quarter_turn_sincos) instead of a product by 2/pi and three Cody-Waite products.
+//
+// Sums: a target's pair terms are added in Real over tiles of kSumTile consecutive sources, and
+// the tiles' partial sums in Acc (double by default). In f32 this replaces two float-to-double
+// conversions and two double additions per pair (on Hopper conversions run at an eighth and
+// double adds at half the float rate) by two float additions (fused with the products on GPUs); a
+// float partial of at most kSumTile terms loses about sqrt(kSumTile) ulp of the tile's
+// magnitudes, below the float pair terms' own phase error (half an ulp of k r = 80 is 4e-6 rad),
+// and the double sum over tiles adds nothing measurable.
 //
 // One evaluation is kernels on the caller's execution-space instance and nothing else: the time
 // is a kernel argument (set_time stores it; no host loop, copy or allocation), the reduced phases
@@ -54,7 +65,8 @@ template <class Real, class MemorySpace>
 struct SourceViews {
   using view = Kokkos::View<Real*, MemorySpace>;
   using double_view = Kokkos::View<double*, MemorySpace>;
-  view x, y, z, amplitude, wavenumber;
+  view x, y, z, amplitude;
+  view wavenumber_q;              ///< k_j 2/pi: quarter turns of phase per radius
   double_view frequency, phase0;  ///< w_j and phi_j
   view reduced;  ///< phase(j) of `time`, filled by fill_reduced_phases for the host kernels
   double time = 0.0;
@@ -62,10 +74,12 @@ struct SourceViews {
   bool include_self = true;
   int n = 0;
 
-  /// wrap(phi_j - w_j t) in [-pi, pi], reduced in double and then rounded to Real: the same bits
-  /// in every kernel (and in `reduced`) of one backend.
+  /// phi_j - w_j t reduced to about [-pi, pi] in double (reduced_source_phase), in quarter turns
+  /// (times 2/pi, in [-2, 2]) rounded to Real: the same bits in every kernel (and in `reduced`)
+  /// of one backend.
   KOKKOS_INLINE_FUNCTION Real phase(const int j) const {
-    return static_cast<Real>(wrap_phase(phase0(j) - frequency(j) * time));
+    return static_cast<Real>(reduced_source_phase(phase0(j), frequency(j), time) *
+                             SinCosConstants<double>::kTwoOverPi);
   }
 };
 
@@ -89,7 +103,7 @@ struct WaveSources : SourceViews<Real, MemorySpace> {
   using SourceViews<Real, MemorySpace>::y;
   using SourceViews<Real, MemorySpace>::z;
   using SourceViews<Real, MemorySpace>::amplitude;
-  using SourceViews<Real, MemorySpace>::wavenumber;
+  using SourceViews<Real, MemorySpace>::wavenumber_q;
   using SourceViews<Real, MemorySpace>::frequency;
   using SourceViews<Real, MemorySpace>::phase0;
   using SourceViews<Real, MemorySpace>::reduced;
@@ -112,12 +126,12 @@ struct WaveSources : SourceViews<Real, MemorySpace> {
     y = view("frost::wavefield::y", n);
     z = view("frost::wavefield::z", n);
     amplitude = view("frost::wavefield::amplitude", n);
-    wavenumber = view("frost::wavefield::wavenumber", n);
+    wavenumber_q = view("frost::wavefield::wavenumber_q", n);
     frequency = double_view("frost::wavefield::frequency", n);
     phase0 = double_view("frost::wavefield::phase0", n);
     reduced = view("frost::wavefield::reduced_phase", n);
     copy_in(amplitude, p.amplitude);
-    copy_in(wavenumber, p.wavenumber);
+    set_wavenumbers(p.wavenumber);
     copy_in(frequency, p.frequency);
     copy_in(phase0, p.phase);
     set_positions(positions_xyz);
@@ -133,8 +147,13 @@ struct WaveSources : SourceViews<Real, MemorySpace> {
     }
   }
 
-  /// New wave numbers k_j (a controller rescaled them); the node count stays.
-  void set_wavenumbers(const std::vector<double>& k) { copy_in(wavenumber, k); }
+  /// New wave numbers k_j (a controller rescaled them); the node count stays. Stored as k_j 2/pi
+  /// (quarter turns per radius), multiplied in double and rounded once.
+  void set_wavenumbers(const std::vector<double>& k) {
+    std::vector<double> q(k.size());
+    for (std::size_t j = 0; j < k.size(); ++j) q[j] = k[j] * SinCosConstants<double>::kTwoOverPi;
+    copy_in(wavenumber_q, q);
+  }
 
   /// The time of the next evaluations: a scalar the kernels receive (no host work, no copy).
   void set_time(double t) { time = t; }
@@ -168,6 +187,12 @@ KOKKOS_INLINE_FUNCTION Real pair_weight(Real a, Real d) {
   return a / d;
 }
 
+/// Sources per partial sum in the pair precision (see the header): tiles start at source 0 (host
+/// kernel) or at the chunk's first source (chunked kernel), so a target's association depends on
+/// n and the chunk size only. 128 is one scratch tile and one chunk of the chunked kernel at
+/// n = 8,000, where the tile's partial is then the chunk's.
+constexpr int kSumTile = 128;
+
 /// Pair-sum functor: work item b handles targets begin + b*Block ... (clipped to end).
 template <class Acc, int Block, class Real, class MemorySpace>
 struct PsiKernel {
@@ -189,17 +214,26 @@ struct PsiKernel {
       sum_im[b] = Acc(0);
     }
     const Real eps = src.softening;
-    for (int j = 0; j < src.n; ++j) {
-      const Real sx = src.x(j), sy = src.y(j), sz = src.z(j);
-      const Real a = src.amplitude(j), k = src.wavenumber(j), ph = src.reduced(j);
+    for (int j0 = 0; j0 < src.n; j0 += kSumTile) {
+      const int j1 = j0 + kSumTile < src.n ? j0 + kSumTile : src.n;
+      Real tile_re[Block], tile_im[Block];
+      for (int b = 0; b < Block; ++b) tile_re[b] = tile_im[b] = Real(0);
+      for (int j = j0; j < j1; ++j) {
+        const Real sx = src.x(j), sy = src.y(j), sz = src.z(j);
+        const Real a = src.amplitude(j), k = src.wavenumber_q(j), ph = src.reduced(j);
+        for (int b = 0; b < Block; ++b) {
+          const Real dx = tx[b] - sx, dy = ty[b] - sy, dz = tz[b] - sz;
+          const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
+          const Real w = a / (r + eps);
+          Real s, c;
+          quarter_turn_sincos(k * r + ph, s, c);
+          tile_re[b] += w * c;
+          tile_im[b] += w * s;
+        }
+      }
       for (int b = 0; b < Block; ++b) {
-        const Real dx = tx[b] - sx, dy = ty[b] - sy, dz = tz[b] - sz;
-        const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
-        const Real w = a / (r + eps);
-        Real s, c;
-        reduced_sincos(k * r + ph, s, c);
-        sum_re[b] += static_cast<Acc>(w * c);
-        sum_im[b] += static_cast<Acc>(w * s);
+        sum_re[b] += static_cast<Acc>(tile_re[b]);
+        sum_im[b] += static_cast<Acc>(tile_im[b]);
       }
     }
     for (int b = 0; b < Block; ++b) {
@@ -207,10 +241,10 @@ struct PsiKernel {
       if (i >= end) break;
       double out_re = static_cast<double>(sum_re[b]), out_im = static_cast<double>(sum_im[b]);
       if (!src.include_self) {
-        // Remove the j = i term exactly as it was added (r = 0).
+        // Remove the j = i term as it was computed (r = 0, so the argument is the phase).
         const Real w = src.amplitude(i) / eps;
         Real s, c;
-        reduced_sincos(src.phase(i), s, c);
+        quarter_turn_sincos(src.phase(i), s, c);
         out_re -= static_cast<double>(w * c);
         out_im -= static_cast<double>(w * s);
       }
@@ -240,10 +274,12 @@ struct ChunkedShape {
 };
 
 /// Chunked pair sum: team (block b, chunk c) stages the chunk's sources in scratch, tile by tile,
-/// and each thread adds them in source order into the sums of its PerThread consecutive targets;
-/// the chunk's partial sums go to partial(c, i). The staging threads reduce the sources' phases
-/// for the time of the call (TablePhase: they read src.reduced instead, which hosts fill once per
-/// call, since a host team is one block of targets and would redo it n / PerThread times).
+/// and each thread adds them in source order into the sums of its PerThread consecutive targets
+/// (in Real over kSumTile sources counted from the chunk's first, then in Acc: the association
+/// does not depend on the scratch tile); the chunk's partial sums go to partial(c, i). The staging
+/// threads reduce the sources' phases for the time of the call (TablePhase: they read src.reduced
+/// instead, which hosts fill once per call, since a host team is one block of targets and would
+/// redo it n / PerThread times).
 template <class Acc, int PerThread, class Real, class MemorySpace, class ExecSpace,
           bool TablePhase = false>
 struct PsiChunkKernel {
@@ -264,7 +300,7 @@ struct PsiChunkKernel {
     scratch_view sx(team.team_scratch(0), tile), sy(team.team_scratch(0), tile),
         sz(team.team_scratch(0), tile), sa(team.team_scratch(0), tile),
         sk(team.team_scratch(0), tile), sp(team.team_scratch(0), tile);
-    Real tx[PerThread], ty[PerThread], tz[PerThread];
+    Real tx[PerThread], ty[PerThread], tz[PerThread], tile_re[PerThread], tile_im[PerThread];
     Acc sum_re[PerThread], sum_im[PerThread];
     for (int b = 0; b < PerThread; ++b) {
       // Threads past the end compute copies of the last target and write nothing.
@@ -274,6 +310,7 @@ struct PsiChunkKernel {
       tz[b] = src.z(i);
       sum_re[b] = Acc(0);
       sum_im[b] = Acc(0);
+      tile_re[b] = tile_im[b] = Real(0);
     }
     const Real eps = src.softening;
     for (int t0 = j0; t0 < j1; t0 += tile) {
@@ -283,20 +320,32 @@ struct PsiChunkKernel {
         sy(s) = src.y(t0 + s);
         sz(s) = src.z(t0 + s);
         sa(s) = src.amplitude(t0 + s);
-        sk(s) = src.wavenumber(t0 + s);
+        sk(s) = src.wavenumber_q(t0 + s);
         sp(s) = TablePhase ? src.reduced(t0 + s) : src.phase(t0 + s);
       }
       team.team_barrier();
-      for (int s = 0; s < len; ++s) {
-        const Real px = sx(s), py = sy(s), pz = sz(s), a = sa(s), k = sk(s), ph = sp(s);
-        for (int b = 0; b < PerThread; ++b) {
-          const Real dx = tx[b] - px, dy = ty[b] - py, dz = tz[b] - pz;
-          const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
-          const Real w = pair_weight(a, r + eps);
-          Real sn, cs;
-          reduced_sincos(k * r + ph, sn, cs);
-          sum_re[b] += static_cast<Acc>(w * cs);
-          sum_im[b] += static_cast<Acc>(w * sn);
+      for (int s = 0; s < len;) {
+        // Sources of this scratch tile up to the end of the current sum tile.
+        const int sum_end = j0 + ((t0 + s - j0) / kSumTile + 1) * kSumTile;
+        const int stop = sum_end - t0 < len ? sum_end - t0 : len;
+        for (; s < stop; ++s) {
+          const Real px = sx(s), py = sy(s), pz = sz(s), a = sa(s), k = sk(s), ph = sp(s);
+          for (int b = 0; b < PerThread; ++b) {
+            const Real dx = tx[b] - px, dy = ty[b] - py, dz = tz[b] - pz;
+            const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
+            const Real w = pair_weight(a, r + eps);
+            Real sn, cs;
+            quarter_turn_sincos(k * r + ph, sn, cs);
+            tile_re[b] += w * cs;
+            tile_im[b] += w * sn;
+          }
+        }
+        if (t0 + s == sum_end || t0 + s == j1) {
+          for (int b = 0; b < PerThread; ++b) {
+            sum_re[b] += static_cast<Acc>(tile_re[b]);
+            sum_im[b] += static_cast<Acc>(tile_im[b]);
+            tile_re[b] = tile_im[b] = Real(0);
+          }
         }
       }
       team.team_barrier();  // the tile is consumed before the next one overwrites it
@@ -325,9 +374,10 @@ struct PsiCombineKernel {
       out_im += part_im(c, i);
     }
     if (!src.include_self) {
-      const Real w = src.amplitude(i) / src.softening;
+      // The j = i term as the pair kernel computed it (r = 0).
+      const Real w = pair_weight(src.amplitude(i), Real(0) + src.softening);
       Real s, c;
-      reduced_sincos(src.phase(i), s, c);
+      quarter_turn_sincos(src.phase(i), s, c);
       out_re -= static_cast<double>(w * c);
       out_im -= static_cast<double>(w * s);
     }
@@ -439,14 +489,14 @@ Propagator<Real, MemorySpace> build_propagator(const ExecSpace& exec,
   Kokkos::parallel_for(
       "frost::wavefield::propagator", Kokkos::RangePolicy<ExecSpace>(exec, 0, n),
       KOKKOS_LAMBDA(const int j) {
-        const Real sx = s.x(j), sy = s.y(j), sz = s.z(j), k = s.wavenumber(j);
+        const Real sx = s.x(j), sy = s.y(j), sz = s.z(j), k = s.wavenumber_q(j);
         for (int row = 0; row < rows; ++row) {
           const int i = begin + row;
           const Real dx = s.x(i) - sx, dy = s.y(i) - sy, dz = s.z(i) - sz;
           const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
           const Real w = (i == j && !s.include_self) ? Real(0) : Real(1) / (r + s.softening);
           Real sn, cs;
-          reduced_sincos(k * r, sn, cs);
+          quarter_turn_sincos(k * r, sn, cs);
           g_re(row, j) = w * cs;
           g_im(row, j) = w * sn;
         }
@@ -507,7 +557,7 @@ void apply_propagator(const ExecSpace& exec, const Propagator<Real, MemorySpace>
       "frost::wavefield::source_coefficients", Kokkos::RangePolicy<ExecSpace>(exec, 0, s.n),
       KOKKOS_LAMBDA(const int j) {
         Real sn, cs;
-        reduced_sincos(s.phase(j), sn, cs);
+        quarter_turn_sincos(s.phase(j), sn, cs);
         c_re(j) = s.amplitude(j) * cs;
         c_im(j) = s.amplitude(j) * sn;
       });
@@ -544,8 +594,8 @@ double mean_modulus(const ExecSpace& exec, const Kokkos::View<double*, MemorySpa
   return n > 0 ? sum / n : 0.0;
 }
 
-/// Direct double-precision sum with std::sin/std::cos (tests, and the reference of the bench):
-/// psi at every node. O(n^2) on the host.
+/// Direct sum with std::sin/std::cos (the tests' reference): psi at every node, each pair's
+/// distance and phase k r - w t + phi in long double, the sums in double. O(n^2) on the host.
 void psi_reference(const std::vector<double>& positions_xyz, const SourceParams& p, double t,
                    double eps, bool include_self, std::vector<double>& re, std::vector<double>& im);
 

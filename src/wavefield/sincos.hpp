@@ -1,9 +1,12 @@
 // sin and cos of one argument for the pair kernels: quadrant reduction by Cody-Waite splitting of
-// pi/2 and minimax polynomials on [-pi/4, pi/4] (the Cephes sin/cos coefficients). Branch-free,
-// so a loop over targets vectorises, and usable inside Kokkos kernels on any backend.
+// pi/2 (reduced_sincos, arguments in radians) or by rounding alone (quarter_turn_sincos,
+// arguments in quarter turns), and minimax polynomials on [-pi/4, pi/4] (the Cephes sin/cos
+// coefficients). Branch-free, so a loop over targets vectorises, and usable inside Kokkos kernels
+// on any backend. Also the reduction of the source phases phi - w t (reduced_source_phase).
 #pragma once
 
 #include <Kokkos_Core.hpp>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -58,6 +61,7 @@ struct SinCosConstants<double> {
   // pi/2 = kPio2Hi + kPio2Mid + kPio2Lo; the first two have 33 significant bits, so n * part is
   // exact for |n| < 2^20 (arguments up to about 1.6e6).
   static constexpr double kTwoOverPi = 6.36619772367581382433e-01;
+  static constexpr double kPio2 = 1.57079632679489661923;
   static constexpr double kPio2Hi = 1.57079632673412561417e+00;
   static constexpr double kPio2Mid = 6.07710050630396597660e-11;
   static constexpr double kPio2Lo = 2.02226624871116645580e-21;
@@ -93,6 +97,7 @@ struct SinCosConstants<float> {
   // pi/2 in three parts of 8, 12 and 24 bits (Cephes sinf): exact products for |n| < 2^11, a
   // few ulp of phase beyond; the pair kernel keeps |argument| below 2 k_max + 2 pi.
   static constexpr float kTwoOverPi = 0.636619772367581343f;
+  static constexpr float kPio2 = 1.57079632679489661923f;
   static constexpr float kPio2Hi = 1.5703125f;
   static constexpr float kPio2Mid = 4.837512969970703125e-4f;
   static constexpr float kPio2Lo = 7.54978995489188216e-8f;
@@ -107,14 +112,12 @@ struct SinCosConstants<float> {
   }
 };
 
-/// sin(x) and cos(x) for |x| below about 1e6 (double) or 1e4 (float); accurate to a few ulp of the
-/// result plus the rounding of x itself. The caller reduces large phases before (see field.hpp).
+namespace detail {
+/// sin and cos of x = q pi/2 + r from the quadrant q (the low bits of `shifted`, in which the
+/// rounding of q was done) and r in [-pi/4, pi/4].
 template <class Real>
-KOKKOS_INLINE_FUNCTION void reduced_sincos(Real x, Real& s, Real& c) {
+KOKKOS_INLINE_FUNCTION void sincos_from_quadrant(Real shifted, Real r, Real& s, Real& c) {
   using K = SinCosConstants<Real>;
-  const Real shifted = x * K::kTwoOverPi + K::kRoundMagic;
-  const Real n = shifted - K::kRoundMagic;
-  const Real r = ((x - n * K::kPio2Hi) - n * K::kPio2Mid) - n * K::kPio2Lo;
   const Real z = r * r;
   const Real sp = K::sin_poly(r, z);
   const Real cp = K::cos_poly(z);
@@ -126,11 +129,79 @@ KOKKOS_INLINE_FUNCTION void reduced_sincos(Real x, Real& s, Real& c) {
   const bool swap = (q & 1) != 0;
   const Real sr = swap ? cp : sp;
   const Real cr = swap ? sp : cp;
-  s = (q & 2) ? -sr : sr;
-  c = ((q + 1) & 2) ? -cr : cr;
+  if constexpr (sizeof(Real) == 4) {
+    // float: the signs by flipping the sign bit (XOR with bit 1 of q, resp. q + 1, moved to the
+    // top): the bits of a negation without a compare and select per result (GPUs). Double keeps
+    // the selects: without SSE4.1 the 64-bit integer tests stop GCC vectorising the host loop.
+    std::uint32_t s_bits, c_bits;
+    std::memcpy(&s_bits, &sr, sizeof s_bits);
+    std::memcpy(&c_bits, &cr, sizeof c_bits);
+    s_bits ^= static_cast<std::uint32_t>(q & 2) << 30;
+    c_bits ^= static_cast<std::uint32_t>((q + 1) & 2) << 30;
+    std::memcpy(&s, &s_bits, sizeof s);
+    std::memcpy(&c, &c_bits, sizeof c);
+  } else {
+    s = (q & 2) ? -sr : sr;
+    c = ((q + 1) & 2) ? -cr : cr;
+  }
+}
+}  // namespace detail
+
+/// sin(x) and cos(x) for |x| below about 1e6 (double) or 1e4 (float); accurate to a few ulp of the
+/// result plus the rounding of x itself. The caller reduces large phases before (see field.hpp).
+template <class Real>
+KOKKOS_INLINE_FUNCTION void reduced_sincos(Real x, Real& s, Real& c) {
+  using K = SinCosConstants<Real>;
+  const Real shifted = x * K::kTwoOverPi + K::kRoundMagic;
+  const Real n = shifted - K::kRoundMagic;
+  const Real r = ((x - n * K::kPio2Hi) - n * K::kPio2Mid) - n * K::kPio2Lo;
+  detail::sincos_from_quadrant(shifted, r, s, c);
 }
 
-/// x - 2 pi round(x / 2 pi), in [-pi, pi]: phase differences and reduced source phases.
+/// sin and cos of the angle u pi/2 (u in quarter turns, |u| below 2^21 in float, 2^50 in double).
+/// What the pair kernels call: with wave numbers and phases stored in quarter turns, the
+/// reduction is one rounding to the nearest integer q and u - q, which is exact (|u - q| <= 1/2
+/// and u, q in the same or adjacent binades), then one product by pi/2 (an error below 1 ulp of
+/// r). reduced_sincos needs the product by 2/pi and three Cody-Waite products instead; the
+/// accuracy is the same, since the rounding of the argument itself (k r + phase, either unit)
+/// dominates both.
+template <class Real>
+KOKKOS_INLINE_FUNCTION void quarter_turn_sincos(Real u, Real& s, Real& c) {
+  using K = SinCosConstants<Real>;
+  const Real shifted = u + K::kRoundMagic;
+  const Real n = shifted - K::kRoundMagic;
+  detail::sincos_from_quadrant(shifted, (u - n) * K::kPio2, s, c);
+}
+
+/// a * b + c with one rounding on every backend (the source phase reduction needs the exact
+/// error of a product; per source, never per pair, so a software fma on old hosts costs nothing).
+KOKKOS_INLINE_FUNCTION double fused_multiply_add(double a, double b, double c) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  return ::fma(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+
+/// phi - w t reduced to about [-pi, pi] (radians), accurate to a few ulp of pi for |w t| below
+/// 2pi 2^21 = 1.3e7: w t = p + e exactly (p its rounding, e = fma(w, t, -p)), n = round((p -
+/// phi) / 2pi) and 2pi = C1 + C2 (Cody-Waite) with C1 of 32 significant bits, so that n C1 is
+/// exact and p - n C1 is small and exact up to its own rounding; then phi - (p - n C1) + n C2 - e
+/// adds terms of at most a few units. A single product n 2pi would carry the rounding of 2pi
+/// times n, and phi - w t rounded first half an ulp of w t (1e-12 at w t = 1e4), into the phase of
+/// every pair term. Beyond 1.3e7, n C1 rounds and the error grows like ulp(w t).
+KOKKOS_INLINE_FUNCTION double reduced_source_phase(double phi, double w, double t) {
+  constexpr double kInvTwoPi = 0.159154943091895335769;
+  constexpr double kTwoPiHi = 0x1.921fb544p+2;        // 6.28318530693650245667
+  constexpr double kTwoPiLo = 0x1.0b4611a626331p-32;  // 2 pi - kTwoPiHi, rounded
+  const double p = w * t;
+  const double e = fused_multiply_add(w, t, -p);
+  const double n = Kokkos::Experimental::nearbyint((p - phi) * kInvTwoPi);
+  const double near = p - n * kTwoPiHi;
+  return ((phi - near) + n * kTwoPiLo) - e;
+}
+
+/// x - 2 pi round(x / 2 pi), in [-pi, pi]: phase differences (the vortex winding).
 KOKKOS_INLINE_FUNCTION double wrap_phase(double x) {
   constexpr double kTwoPi = 6.28318530717958647692;
   return x - kTwoPi * Kokkos::Experimental::nearbyint(x / kTwoPi);

@@ -2,6 +2,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -119,10 +120,12 @@ TEST(WavefieldField, ChunkSizeDependsOnNOnly) {
   EXPECT_GE(psi_source_chunk(1000000), 1000000 / 4);
 }
 
-// At t = 1e4 the phase omega t ~ 1e4 is known only to ulp(1e4) ~ 2e-12 in any double evaluation
-// (the reference's order of roundings, or a fused multiply-add on a GPU, move it by that much),
-// so two double evaluations agree to a few 1e-12 there; moderate times keep the 1e-12 bound.
-constexpr double kLargeTimeTolerance = 4e-12;
+// At t = 1e4 the phase w t ~ 1e4 rounded to double is off by up to ulp(1e4) / 2 ~ 1e-12, so a
+// double evaluation of k r - w t + phi (the kernels before their two-part reduction of the exact
+// w t, or a double reference) drifts by that much. The reference now carries the phase in long
+// double and the kernels reduce w t = p + e exactly (reduced_source_phase), so large times keep
+// the 1e-12 bound of moderate ones (measured: 1.9e-15 on the host kernels, f64, n = 203).
+constexpr double kLargeTimeTolerance = 1e-12;
 
 TEST(WavefieldField, ChunkedKernelF64) {
   check_chunked<double, double>(1.0e4, true, kLargeTimeTolerance);
@@ -148,8 +151,55 @@ TEST(WavefieldField, SinCosMatchesLibm) {
   }
   EXPECT_LE(worst, 4e-16);
   EXPECT_LE(worst_f, 2e-7);
+  // The same angles in quarter turns u, against sin and cos of u pi/2 in long double.
+  double worst_q = 0, worst_qf = 0;
+  for (double x = -300; x < 300; x += 0.0137) {
+    const double u = x * 0.63661977236758134308;
+    const long double angle = static_cast<long double>(u) * 1.57079632679489661923132169163975L;
+    double s, c;
+    quarter_turn_sincos(u, s, c);
+    worst_q = std::max({worst_q, std::abs(s - static_cast<double>(std::sin(angle))),
+                        std::abs(c - static_cast<double>(std::cos(angle)))});
+    float sf, cf;
+    const float uf = static_cast<float>(u);
+    quarter_turn_sincos(uf, sf, cf);
+    const long double angle_f = static_cast<long double>(uf) * 1.57079632679489661923132169163975L;
+    worst_qf = std::max({worst_qf, std::abs(sf - static_cast<double>(std::sin(angle_f))),
+                         std::abs(cf - static_cast<double>(std::cos(angle_f)))});
+  }
+  EXPECT_LE(worst_q, 4e-16);
+  EXPECT_LE(worst_qf, 2e-7);
   EXPECT_EQ(pair_sqrt(0.0), 0.0);
   EXPECT_NEAR(pair_sqrt(2.0), std::sqrt(2.0), 4e-16);
+}
+
+TEST(WavefieldField, SourcePhaseReduction) {
+  // phi - w t reduced in double against an exact reference: phi, w and t on grids (2^-40, 2^-20,
+  // 2^-16) that make phi - w t exact in long double (64-bit significand) up to |t| ~ 1e7, then
+  // reduced by n 2pi with 2pi in two parts (n P1 exact, P2 to long double precision). The double
+  // reduction stays within a few ulp of pi (measured: 2.2e-16 rad) where rounding phi - w t first
+  // loses up to ulp(w t) / 2 (measured: 2.2e-12 rad for |w t| up to 1.5e4, 2.6e-9 up to 1.5e7).
+  if (std::numeric_limits<long double>::digits < 64) GTEST_SKIP() << "needs 64-bit long double";
+  using Long = long double;
+  const Long p1 = 0x1.921fb544p+2L, p2 = 2.43084020260247704059005768394339e-10L;
+  frost::core::RandomStream rs(3, 0, 0);
+  double worst = 0;
+  for (int m = 0; m < 4000; ++m) {
+    const auto grid = [](double v, int bits) {
+      return std::ldexp(std::floor(std::ldexp(v, bits)), -bits);
+    };
+    const double phi = grid(6.283185307179586 * rs.uniform(), 40), w = grid(0.5 + rs.uniform(), 20);
+    const double t = grid(std::pow(10.0, 7.0 * rs.uniform()), 16) * (m % 2 ? 1 : -1);
+    const double got = reduced_source_phase(phi, w, t);
+    const Long x = Long(phi) - Long(w) * Long(t);  // exact
+    const Long n = std::nearbyint(x / (p1 + p2));
+    const Long want = (x - n * p1) - n * p2;
+    Long diff = Long(got) - want;
+    diff -= (p1 + p2) * std::nearbyint(diff / (p1 + p2));  // an n one off at +-pi is equivalent
+    worst = std::max(worst, static_cast<double>(std::abs(diff)));
+    EXPECT_LE(std::abs(got), 3.1416) << "phi " << phi << " w " << w << " t " << t;
+  }
+  EXPECT_LE(worst, 2e-15);
 }
 
 TEST(WavefieldField, KernelsMatchDirectSumF64) {
