@@ -8,6 +8,8 @@ packages=(
   # Belos' CMake package needs the configs of the packages it was built with.
   libtrilinos-aztecoo-dev libtrilinos-xpetra-dev libtrilinos-thyra-dev libtrilinos-tpetra-dev
   libtrilinos-epetraext-dev libtrilinos-triutils-dev libtrilinos-epetra-dev libtrilinos-rtop-dev
+  # SUNDIALS 6.4.1 for relax.solver: kinsol (optional in CMake; pulls petsc-dev and hypre).
+  libsundials-dev
 )
 missing=()
 for p in "${packages[@]}"; do

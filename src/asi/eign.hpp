@@ -422,8 +422,8 @@ using EignSignView = Kokkos::View<std::int8_t*, MemorySpace>;
 template <class MemorySpace>
 struct EignMaskedProducts {
   EignTensor<MemorySpace> x, y, px, qx, py, qy;
-  EignIndexView<MemorySpace> b_row, b_ent, t_row, t_ent, rank;
-  EignSignView<MemorySpace> b_val, t_val;
+  EignGraphs<MemorySpace> graph;  ///< B1 and its transpose (one graph)
+  EignIndexView<MemorySpace> rank;
   int dx, dy;
   bool strict;
 
@@ -432,14 +432,14 @@ struct EignMaskedProducts {
     for (int j = 0; j < dx; ++j) apx[j] = aqx[j] = 0.0;
     for (int j = 0; j < dy; ++j) apy[j] = aqy[j] = 0.0;
     const int re = rank(e);
-    for (int k = t_row(e); k < t_row(e + 1); ++k) {
-      const int v = t_ent(k);
-      const double be = t_val(k);
-      for (int m = b_row(v); m < b_row(v + 1); ++m) {
-        const int f = b_ent(m);
+    for (int k = graph.t_row_map(e); k < graph.t_row_map(e + 1); ++k) {
+      const int v = graph.t_entries(k);
+      const double be = graph.t_values(k);
+      for (int m = graph.b_row_map(v); m < graph.b_row_map(v + 1); ++m) {
+        const int f = graph.b_entries(m);
         const int rf = rank(f);
         if (strict ? rf >= re : rf > re) continue;
-        const double bf = b_val(m);
+        const double bf = graph.b_values(m);
         for (int j = 0; j < dx; ++j) {
           const double xv = x(s, f, j);
           apx[j] += be * bf * xv;
@@ -467,21 +467,21 @@ struct EignMaskedProducts {
 template <class MemorySpace>
 struct EignMaskedAdjoint {
   EignTensor<MemorySpace> dxi, dyi, g2, g3, g5, g6;
-  EignIndexView<MemorySpace> b_row, b_ent, t_row, t_ent, rank;
-  EignSignView<MemorySpace> b_val, t_val;
+  EignGraphs<MemorySpace> graph;  ///< B1 and its transpose (one graph)
+  EignIndexView<MemorySpace> rank;
   int dx, dy;
   bool strict;
 
   KOKKOS_INLINE_FUNCTION void operator()(const int s, const int e) const {
     const int re = rank(e);
-    for (int k = t_row(e); k < t_row(e + 1); ++k) {
-      const int v = t_ent(k);
-      const double be = t_val(k);
-      for (int m = b_row(v); m < b_row(v + 1); ++m) {
-        const int f = b_ent(m);
+    for (int k = graph.t_row_map(e); k < graph.t_row_map(e + 1); ++k) {
+      const int v = graph.t_entries(k);
+      const double be = graph.t_values(k);
+      for (int m = graph.b_row_map(v); m < graph.b_row_map(v + 1); ++m) {
+        const int f = graph.b_entries(m);
         const int rf = rank(f);
         if (strict ? rf <= re : rf < re) continue;
-        const double bf = b_val(m);
+        const double bf = graph.b_values(m);
         for (int j = 0; j < dx; ++j) dxi(s, e, j) += be * (bf * g2(s, f, j) + g6(s, f, j));
         for (int j = 0; j < dy; ++j) dyi(s, e, j) += bf * g3(s, f, j) + g5(s, f, j);
       }
@@ -836,13 +836,8 @@ void Eign<MemorySpace>::masked_products(const ExecSpace& exec, int layer,
                                                        ws.qx[layer],
                                                        ws.py[layer],
                                                        ws.qy[layer],
-                                                       b_row_map_,
-                                                       b_entries_,
-                                                       t_row_map_,
-                                                       t_entries_,
+                                                       whole_,
                                                        rank_,
-                                                       b_values_,
-                                                       t_values_,
                                                        layout_.layers[layer].dx,
                                                        layout_.layers[layer].dy,
                                                        layer == 0};
@@ -864,13 +859,8 @@ void Eign<MemorySpace>::masked_adjoint(const ExecSpace& exec, int layer,
                                                       ws.g3,
                                                       ws.g5,
                                                       ws.g6,
-                                                      b_row_map_,
-                                                      b_entries_,
-                                                      t_row_map_,
-                                                      t_entries_,
+                                                      whole_,
                                                       rank_,
-                                                      b_values_,
-                                                      t_values_,
                                                       layout_.layers[layer].dx,
                                                       layout_.layers[layer].dy,
                                                       layer == 0};

@@ -127,6 +127,9 @@ inline ProposalConfig checked_proposal_config(const ProposalConfig& config) {
   return out;
 }
 
+template <class MemorySpace>
+struct ProposalDraw;
+
 }  // namespace detail
 
 /// Batched Metropolis-Hastings chains with network loop proposals on one lattice.
@@ -205,6 +208,8 @@ class LearnedProposalSampler {
   void evaluate(const ExecSpace& exec, const state_view& states, const logit_view& logits);
   template <class ExecSpace>
   void readout_backward(const ExecSpace& exec, const logit_view& dlogits);
+  /// The proposal kernel on the current states (stream position 0, no log_forward record).
+  detail::ProposalDraw<MemorySpace> draw_kernel() const;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -500,21 +505,27 @@ struct ProposalAcceptance {
 }  // namespace detail
 
 template <class MemorySpace>
-template <class ExecSpace>
-void LearnedProposalSampler<MemorySpace>::step(const ExecSpace& exec, int steps) {
-  if (chains_ == 0) throw std::logic_error("LearnedProposalSampler: start() first");
+detail::ProposalDraw<MemorySpace> LearnedProposalSampler<MemorySpace>::draw_kernel() const {
   detail::ProposalDraw<MemorySpace> draw;
   draw.basis = device_basis_;
   draw.states = states_;
   draw.logits = cur_logits_;
   draw.proposed_states = prop_states_;
   draw.proposed_loop = prop_loop_;
-  draw.log_forward = log_forward_;
   draw.n1 = n1_;
   draw.loops = loops_;
   draw.seed = config_.seed;
   draw.run = run_;
   draw.first_chain = first_chain_;
+  return draw;
+}
+
+template <class MemorySpace>
+template <class ExecSpace>
+void LearnedProposalSampler<MemorySpace>::step(const ExecSpace& exec, int steps) {
+  if (chains_ == 0) throw std::logic_error("LearnedProposalSampler: start() first");
+  detail::ProposalDraw<MemorySpace> draw = draw_kernel();
+  draw.log_forward = log_forward_;
   detail::ProposalAcceptance<MemorySpace> acceptance;
   acceptance.basis = device_basis_;
   acceptance.scorer = scorer_;
@@ -687,17 +698,7 @@ ProposalTrainStats LearnedProposalSampler<MemorySpace>::train_step(const ExecSpa
   if (chains_ == 0) throw std::logic_error("LearnedProposalSampler: start() first");
   // Propose from the current states without moving (the kernel of step(), then no accept).
   const int loops = loops_, chains = chains_;
-  detail::ProposalDraw<MemorySpace> draw;
-  draw.basis = device_basis_;
-  draw.states = states_;
-  draw.logits = cur_logits_;
-  draw.proposed_states = prop_states_;
-  draw.proposed_loop = prop_loop_;
-  draw.n1 = n1_;
-  draw.loops = loops;
-  draw.seed = config_.seed;
-  draw.run = run_;
-  draw.first_chain = first_chain_;
+  detail::ProposalDraw<MemorySpace> draw = draw_kernel();
   // Training draws use a stream position beyond any step's (bit 62 set), so they never
   // coincide with a sampling step's draws.
   draw.counter = (std::uint64_t{1} << 62) + 4 * static_cast<std::uint64_t>(step_);

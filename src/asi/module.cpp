@@ -252,10 +252,7 @@ void AsiModule::run(core::RunContext& ctx) const {
 
 std::string AsiModule::report(const std::vector<core::RunResult>& runs) const {
   std::ostringstream o;
-  auto real = [](const core::RunResult& r, const char* key) {
-    const core::Value* v = r.find(key);
-    return v && v->type == core::Value::Type::Real ? v->r : std::nan("");
-  };
+  auto real = [](const core::RunResult& r, const char* key) { return r.number(key, std::nan("")); };
   bool header = false;
   for (const auto& r : runs) {
     if (!r.ok) continue;

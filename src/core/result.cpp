@@ -21,6 +21,14 @@ const Value* RunResult::find(const std::string& key) const {
   return nullptr;
 }
 
+double RunResult::number(const std::string& key, double missing) const {
+  const Value* v = find(key);
+  if (!v) return missing;
+  if (v->type == Value::Type::Int) return double(v->i);
+  if (v->type == Value::Type::Real) return v->r;
+  return missing;
+}
+
 namespace {
 template <class T>
 Dataset make_dataset(const std::string& name, Dataset::DType dt, std::vector<std::uint64_t> shape,

@@ -48,6 +48,9 @@ struct RunResult {
   void add_i8(const std::string& name, std::vector<std::uint64_t> shape,
               const std::vector<std::int8_t>& data);
   const Value* find(const std::string& key) const;
+  /// The scalar result `key` as a number (an integer converted), or `missing` when it is absent
+  /// or not a number (report tables).
+  double number(const std::string& key, double missing) const;
 };
 
 std::vector<char> serialize(const RunResult& r);

@@ -312,10 +312,7 @@ std::string RecurrenceModule::report(const std::vector<core::RunResult>& runs) c
       const core::Value* v = r.find(k);
       return v ? v->to_yaml() : std::string("-");
     };
-    auto num = [&](const char* k) {
-      const core::Value* v = r.find(k);
-      return v ? (v->type == core::Value::Type::Int ? double(v->i) : v->r) : -1.0;
-    };
+    auto num = [&](const char* k) { return r.number(k, -1.0); };
     const bool fwd = r.find("forward_seconds") != nullptr;
     const std::string d = fwd ? "forward" : "backward";
     std::snprintf(line, sizeof line,

@@ -54,6 +54,9 @@ SolverOptions solver_options(const core::ParamSet& p) {
   o.anderson.beta = p.get_real("anderson.beta");
   o.anderson.ridge = p.get_real("anderson.ridge");
   o.anderson.restart = static_cast<int>(p.get_int("anderson.restart"));
+  o.anderson.gating = p.get_string("anderson.base") == "best";
+  o.anderson.delay = static_cast<int>(p.get_int("anderson.delay"));
+  o.kinsol.orth = p.get_string("kinsol.orth");
   o.implicit.dt0 = p.get_real("implicit.dt0");
   o.implicit.dt_max = p.get_real("implicit.dt_max");
   o.belos.max_iters = static_cast<int>(p.get_int("belos.max_iters"));
@@ -97,8 +100,11 @@ void RelaxModule::declare(core::ParamRegistry& reg) const {
       .min(0.0)
       .max(1e6);
   // The solve.
-  reg.add_choice("solver", "anderson", {"euler", "adaptive", "anderson", "implicit"},
-                 "root finder for F(z) = 0 from z0 = x");
+  reg.add_choice("solver", "anderson", {"euler", "adaptive", "anderson", "implicit", "kinsol"},
+                 "root finder for F(z) = 0 from z0 = x (kinsol: SUNDIALS KINSOL's "
+                 "Anderson-accelerated fixed point on frost's Anderson map, fed relax.eps, "
+                 "anderson.m, anderson.beta, anderson.delay, tol and max_iters; needs a frost "
+                 "built with SUNDIALS)");
   reg.add_real("tol", 1e-8, "stop when the force residual ||F(z)|| / ||z|| is below this")
       .min(0.0)
       .max(1.0);
@@ -133,6 +139,18 @@ void RelaxModule::declare(core::ParamRegistry& reg) const {
               "clear the history after this many iterations without a new best")
       .min(1)
       .max(1000000);
+  // A choice, not a bool, so that decks can sweep it (sweeps take lists of numbers and strings).
+  reg.add_choice("anderson.base", "best", {"best", "newest"},
+                 "best: residual-monotonicity gating (the base iterate, kept and returned, only "
+                 "moves to a lower residual); newest: no gating, the newest point is the base and "
+                 "the last iterate is returned, as in KINSOL");
+  reg.add_int("anderson.delay", 0,
+              "plain damped steps before the Anderson history starts (KINSOL's KINSetDelayAA; "
+              "also used by solver kinsol)")
+      .min(0)
+      .max(100000000);
+  reg.add_choice("kinsol.orth", "mgs", {"mgs", "icwy", "cgs2", "dcgs2"},
+                 "solver kinsol: QR update of the Anderson least squares (KINSetOrthAA)");
   reg.add_real("implicit.dt0", 1.0, "first pseudo-time step of the implicit solver")
       .min(1e-12)
       .max(1e300);
@@ -170,6 +188,8 @@ void RelaxModule::check(const core::ParamSet& p, const std::string& file) const 
     fail("field.C", "must be a multiple of relax.field.heads");
   if (p.get_real("field.skew") != 0.0 && p.get_int("field.C") % 2 != 0)
     fail("field.C", "must be even when relax.field.skew is not 0 (channel pairs rotate)");
+  // Input error (exit code 2) at check time, before any run starts.
+  if (p.get_string("solver") == "kinsol") require_kinsol(kinsol_available(), file);
   if (p.get_real("adaptive.eps_min") > p.get_real("adaptive.eps_max"))
     fail("adaptive.eps_min", "must not exceed relax.adaptive.eps_max");
   const double B = double(p.get_int("field.B")), T = double(p.get_int("field.T"));
@@ -272,11 +292,7 @@ std::string train_report(const std::vector<core::RunResult>& runs) {
       o << "run " << r.id << " failed: " << r.error << "\n";
       continue;
     }
-    auto num = [&](const char* k) {
-      const core::Value* v = r.find(k);
-      if (!v) return std::nan("");
-      return v->type == core::Value::Type::Int ? double(v->i) : v->r;
-    };
+    auto num = [&](const char* k) { return r.number(k, std::nan("")); };
     const core::Value* s = r.find("solver");
     const core::Value* est = r.find("estimator");
     std::snprintf(
@@ -311,11 +327,7 @@ std::string RelaxModule::report(const std::vector<core::RunResult>& runs) const 
       o << "run " << r.id << " failed: " << r.error << "\n";
       continue;
     }
-    auto num = [&](const char* k) {
-      const core::Value* v = r.find(k);
-      if (!v) return std::nan("");
-      return v->type == core::Value::Type::Int ? double(v->i) : v->r;
-    };
+    auto num = [&](const char* k) { return r.number(k, std::nan("")); };
     const core::Value* s = r.find("solver");
     const core::Value* c = r.find("converged");
     const core::Value* d = r.find("diverged");

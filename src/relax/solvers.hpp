@@ -1,6 +1,7 @@
 // Solvers of F(z) = 0 for a relaxation field: explicit Euler, an adaptive-step Euler with a
 // fail-open floor, Anderson acceleration of the Euler map, and implicit (pseudo-transient
-// backward Euler) Newton-Krylov steps with GMRES from Belos.
+// backward Euler) Newton-Krylov steps with GMRES from Belos; and, for comparison, SUNDIALS
+// KINSOL's Anderson-accelerated fixed-point iteration on the same map (kinsol.hpp).
 //
 // All of them stop on the force residual ||F(z)|| / ||z|| (never on the step residual
 // ||z_{k+1} - z_k|| / ||z||, which is eps ||F|| / ||z|| for Euler and would confound small steps
@@ -15,8 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "relax/belos_adapter.hpp"
 #include "relax/field.hpp"
+#include "relax/kinsol.hpp"
 #include "relax/vec_ops.hpp"
 
 namespace frost::relax {
@@ -36,6 +39,13 @@ struct AndersonOptions {
   double beta = 1.0;     ///< mixing (damping): 1 takes the whole extrapolated residual
   double ridge = 1e-10;  ///< Tikhonov term of the least squares, relative to mean diag of the Gram
   int restart = 10;      ///< clear the history after this many iterations without a new best
+  /// Residual-monotonicity gating (deck: anderson.base best): the base (never evicted, returned
+  /// at the end) only moves to a point with a lower residual. false (anderson.base newest): the
+  /// base is the newest point, the oldest is evicted and the last iterate is returned, as in
+  /// KINSOL.
+  bool gating = true;
+  /// Plain damped steps z + beta eps F(z) before the history starts (KINSOL's delay).
+  int delay = 0;
 };
 
 /// `relax.implicit.*`: pseudo-transient continuation. Each step solves (I/dt - J) d = F(z) (one
@@ -47,13 +57,14 @@ struct ImplicitOptions {
 };
 
 struct SolverOptions {
-  std::string method = "anderson";  ///< euler | adaptive | anderson | implicit
+  std::string method = "anderson";  ///< euler | adaptive | anderson | implicit | kinsol
   double tol = 1e-8;                ///< stop when ||F|| / ||z|| < tol
   int max_iters = 2000;             ///< iterations (F evaluations bound for the explicit ones)
   double eps = 0.1;                 ///< Euler step; also the scale of Anderson's map
   double diverge = 1e8;             ///< diverged when ||F|| > diverge * max(||F(z0)||, 1)
   AdaptiveOptions adaptive;
   AndersonOptions anderson;
+  KinsolOptions kinsol;
   ImplicitOptions implicit;
   GmresOptions belos;
 };
@@ -164,6 +175,10 @@ void euler(const typename Mem::execution_space& exec, State<Mem>& st, const Vec<
 /// points (z_i, f_i = eps F(z_i)), find weights w (sum 1) minimising ||sum w_i f_i||^2 plus a ridge
 /// term, and step to sum w_i (z_i + beta f_i). The base only moves to a point with a lower
 /// residual (monotone gating); points that did not improve still inform later extrapolations.
+/// With gating off, no restarts (restart beyond the budget), ridge 0 and delay d this is the
+/// iteration KINSOL's KIN_FP takes on G(z) = z + eps F(z) with maa = m, beta_aa = beta and
+/// delay_aa = d (the same affine least squares over the last m + 1 points, solved here by the
+/// normal equations and there by an updated QR factorisation).
 template <class Mem>
 void anderson(const typename Mem::execution_space& exec, State<Mem>& st, const Vec<Mem>& z,
               int budget) {
@@ -189,12 +204,15 @@ void anderson(const typename Mem::execution_space& exec, State<Mem>& st, const V
   axpby(exec, 0.0, f, alpha, col(Fh, 0));  // scale in place: f_i = eps F(z_i)
   order.push_back(0);
   int base = 0, stall = 0;
-  double best_rel = st.rel(nf, nz);
+  // base_rel: the base's residual (the convergence test); best_rel: the lowest seen (restarts).
+  double base_rel = st.rel(nf, nz), best_rel = base_rel;
   for (int it = 0; it < budget; ++it) {
-    if (best_rel < opt.tol) {
+    if (base_rel < opt.tol) {
       rep.converged = true;
       break;
     }
+    // The first `delay` steps are plain damped steps from the newest point (see below).
+    const bool plain = it < ao.delay;
     // Least squares over the differences f_i - f_base (i != base).
     std::vector<int> others;
     for (int s : order)
@@ -290,9 +308,15 @@ void anderson(const typename Mem::execution_space& exec, State<Mem>& st, const V
     Kokkos::deep_copy(exec, col(Z, slot), znew);
     Kokkos::deep_copy(exec, col(Fh, slot), f);
     axpby(exec, 0.0, f, alpha, col(Fh, slot));
-    if (r < best_rel) {
-      best_rel = r;
+    const bool improved = r < best_rel;
+    if (improved) best_rel = r;
+    if (plain || !ao.gating || r < base_rel) {
       base = slot;
+      base_rel = r;
+    }
+    // While delayed, the history holds the newest point alone: the next step is a plain one.
+    if (plain) order.assign(1, slot);
+    if (improved || plain) {
       stall = 0;
     } else if (++stall >= ao.restart) {
       order.assign(1, base);
@@ -306,6 +330,97 @@ void anderson(const typename Mem::execution_space& exec, State<Mem>& st, const V
   if (st.rel(nf, nz) < opt.tol) rep.converged = true;
   rep.final_norm = nf;
   rep.final_rel = st.rel(nf, nz);
+}
+
+/// SUNDIALS KINSOL's fixed-point iteration with Anderson acceleration (KINSol with KIN_FP) on
+/// frost's Anderson map G(z) = z + eps F(z), so that the two solvers see the same problem.
+///
+/// Deck options, mapped one by one:
+///   relax.eps            -> the map G itself (KIN_FP iterates u <- G(u); f_i = G(u_i) - u_i is
+///                           frost's eps F(z_i))
+///   relax.anderson.m     -> KINSetMAA(m) (m + 1 points in the least squares, as in frost)
+///   relax.anderson.beta  -> KINSetDampingAA(beta) (and KINSetDamping(beta) for the first step)
+///   relax.anderson.delay -> KINSetDelayAA(delay)
+///   relax.kinsol.orth    -> KINSetOrthAA (no frost counterpart: frost solves normal equations)
+///   relax.max_iters      -> KINSetNumMaxIters(max_iters + 1): KINSOL counts the evaluation at
+///                           z0 as its first iteration, so both solvers try max_iters new points
+///   relax.tol            -> frost's own test ||F(z)|| / ||z|| < tol, made in the wrapper of G at
+///                           every point KINSOL evaluates; when it holds the wrapper ends KINSol
+///                           (a negative return: KIN_SYSFUNC_FAIL, expected). KINSOL's own test on
+///                           the step ||u_{k+1} - u_k|| is switched off (fnormtol = DBL_MIN), as
+///                           frost never stops on the step residual.
+/// frost options with no KINSOL counterpart, ignored here: relax.anderson.ridge (KINSOL's least
+/// squares has no regularisation), relax.anderson.restart (KINSOL never clears its history) and
+/// relax.anderson.base: best, i.e. gating (KINSOL's base is always the newest point, and it returns
+/// the last iterate, not the best). relax.diverge is not used by either Anderson solver; a
+/// non-finite F(z) ends the KINSOL solve as diverged (frost's Anderson restarts from its base
+/// instead).
+///
+/// KINSOL runs on host data (the serial N_Vector): every evaluation of G copies z from the host
+/// to the field's memory space and G(z) back (one deep_copy each way), so on a GPU the wrapper
+/// costs two transfers of N doubles per F evaluation beside the field itself. The histories are
+/// recorded by the wrapper: one force residual per evaluated point (z0 included), the step
+/// ||z_k - z_{k-1}|| / ||z_k|| and beta eps per iteration.
+template <class Mem>
+void kinsol(const typename Mem::execution_space& exec, State<Mem>& st, const Vec<Mem>& z) {
+  using V = Vec<Mem>;
+  using HostU =
+      Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  using HostW = Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  auto& rep = st.rep;
+  const auto& opt = st.opt;
+  require_kinsol(kinsol_available());
+  const int n = static_cast<int>(z.extent(0));
+  V u("frost::relax::kinsol_u", n), f("frost::relax::F", n);
+  std::vector<double> host(n), last(n);
+  Kokkos::deep_copy(exec, HostW(host.data(), n), z);
+  exec.fence();
+  double last_nf = 0.0, last_rel = 0.0;
+  bool have_point = false;
+  const HostFixedPointMap g = [&](const double* uh, double* gh) -> int {
+    Kokkos::deep_copy(exec, u, HostU(uh, n));
+    const double nf = st.eval(exec, u, f);
+    const double nz = norm2(exec, u);
+    const double r = st.rel(nf, nz);
+    if (!have_point) {
+      st.f0 = nf;
+    } else {
+      double d = 0.0;
+      for (int i = 0; i < n; ++i) d += (uh[i] - last[i]) * (uh[i] - last[i]);
+      ++rep.iterations;
+      rep.step_history.push_back(std::sqrt(d) / std::max(nz, 1e-300));
+      rep.eps_history.push_back(opt.anderson.beta * opt.eps);
+    }
+    rep.force_history.push_back(r);
+    std::copy(uh, uh + n, last.begin());
+    have_point = true;
+    last_nf = nf;
+    last_rel = r;
+    if (bad(nf)) {
+      rep.diverged = true;
+      return -1;
+    }
+    if (r < opt.tol) return -1;  // frost's stopping test: end KINSOL here
+    add_scaled(exec, u, opt.eps, f, u);
+    Kokkos::deep_copy(exec, HostW(gh, n), u);
+    exec.fence();
+    return 0;
+  };
+  KinsolSettings ks;
+  ks.m = opt.anderson.m;
+  ks.beta = opt.anderson.beta;
+  ks.delay = opt.anderson.delay;
+  ks.max_evals = static_cast<long>(opt.max_iters) + 1;
+  ks.orth = opt.kinsol.orth;
+  kinsol_fixed_point(host.data(), static_cast<std::size_t>(n), g, ks);
+  if (!have_point) throw std::runtime_error("relax.solver: kinsol: KINSOL never evaluated F");
+  // The answer is the last point G was evaluated at (KINSOL's u on every return here); the field
+  // is linearised there already.
+  Kokkos::deep_copy(exec, z, HostU(last.data(), n));
+  exec.fence();
+  rep.converged = !rep.diverged && last_rel < opt.tol;
+  rep.final_norm = last_nf;
+  rep.final_rel = last_rel;
 }
 
 /// Pseudo-transient continuation with Newton-Krylov steps (see ImplicitOptions).
@@ -460,7 +575,8 @@ void adaptive(const typename Mem::execution_space& exec, State<Mem>& st, const V
 }  // namespace detail
 
 /// Solves F(z) = 0 starting from z (overwritten with the solver's answer: the last iterate for
-/// euler and adaptive, the best one for anderson and implicit). `exec` runs every kernel.
+/// euler, adaptive and kinsol, the best one for anderson and implicit). `exec` runs every
+/// kernel; kinsol also runs KINSOL on host copies of the state.
 template <class Mem>
 SolveReport solve(const typename Mem::execution_space& exec, Field<Mem>& field, const Vec<Mem>& z,
                   const SolverOptions& opt) {
@@ -476,6 +592,8 @@ SolveReport solve(const typename Mem::execution_space& exec, Field<Mem>& field, 
     detail::anderson(exec, st, z, opt.max_iters);
   else if (opt.method == "implicit")
     detail::implicit(exec, st, z, opt.max_iters);
+  else if (opt.method == "kinsol")
+    detail::kinsol(exec, st, z);
   else
     throw std::invalid_argument("relax: unknown solver '" + opt.method + "'");
   exec.fence();

@@ -559,10 +559,7 @@ std::string SeqModelModule::report(const std::vector<core::RunResult>& runs) con
       o << "run " << r.id << " failed: " << r.error << "\n";
       continue;
     }
-    auto num = [&](const char* k) {
-      const core::Value* v = r.find(k);
-      return v ? (v->type == core::Value::Type::Int ? double(v->i) : v->r) : -1.0;
-    };
+    auto num = [&](const char* k) { return r.number(k, -1.0); };
     const core::Value* prec = r.find("precision");
     std::snprintf(
         line, sizeof line, "%4d %4s %7.0f %6.0f %10.4f %10.4f %10.3f %9.4f %9.4f %10.4g %5.1f%%\n",

@@ -32,6 +32,17 @@ TEST(RunResult, SerializationRoundTrip) {
   EXPECT_THROW(r.add_f64("bad", {3}, {1.0}), std::logic_error);
 }
 
+TEST(RunResult, NumberReadsIntegersAndReals) {
+  RunResult r;
+  r.set("steps", Value::of_int(7));
+  r.set("loss", Value::of_real(2.5));
+  r.set("model", Value::of_string("ten"));
+  EXPECT_EQ(r.number("steps", -1.0), 7.0);
+  EXPECT_EQ(r.number("loss", -1.0), 2.5);
+  EXPECT_EQ(r.number("model", -1.0), -1.0);  // not a number
+  EXPECT_EQ(r.number("absent", -3.0), -3.0);
+}
+
 TEST(Png, HeaderAndChecksums) {
   std::vector<std::uint8_t> rgb(3 * 4 * 2, 200);
   std::string png = encode_png(4, 2, rgb);

@@ -102,6 +102,53 @@ TEST(RelaxModule, StiffDeckEulerDivergesOthersConverge) {
   }
 }
 
+TEST(RelaxModule, KinsolDeck) {
+#ifdef FROST_HAVE_KINSOL
+  // inputs/relax/kinsol_compare.yaml, per m: frost's default Anderson (runs 0, 3) converges;
+  // frost's set up as KINSOL's (1, 4) and KINSOL's (2, 5) take the same iterates, so they agree
+  // on convergence and iteration count; and frost's default needs no more iterations (F
+  // evaluations at new points) than KINSOL's, the goal (frost's Anderson spends one more
+  // evaluation re-linearising the field at the iterate it returns). Converged runs reach the same
+  // root (the same probes at the same root give the same Hutchinson estimate).
+  const auto runs = run_deck("kinsol_compare.yaml");
+  ASSERT_EQ(runs.size(), 6u);
+  for (const int base : {0, 3}) {
+    const auto &frost = runs[base], &like = runs[base + 1], &kin = runs[base + 2];
+    EXPECT_EQ(frost.find("solver")->s, "anderson");
+    EXPECT_EQ(kin.find("solver")->s, "kinsol");
+    EXPECT_TRUE(flag(frost, "converged")) << frost.id;
+    EXPECT_EQ(flag(like, "converged"), flag(kin, "converged")) << kin.id;
+    EXPECT_LE(std::abs(real(like, "iterations") - real(kin, "iterations")), 2.0) << kin.id;
+    EXPECT_LE(real(frost, "iterations"), real(kin, "iterations"))
+        << kin.id << ": frost " << real(frost, "iterations") << ", like "
+        << real(like, "iterations") << ", kinsol " << real(kin, "iterations");
+    for (const auto* r : {&frost, &like, &kin}) {
+      EXPECT_TRUE(has_dataset(*r, "force_residual")) << r->id;
+      if (!flag(*r, "converged")) continue;
+      EXPECT_LT(real(*r, "final_rel"), 1e-8) << r->id;
+      EXPECT_NEAR(real(*r, "jac_frob2"), real(runs[0], "jac_frob2"),
+                  1e-6 * real(runs[0], "jac_frob2"))
+          << r->id;
+    }
+  }
+  EXPECT_TRUE(flag(runs[5], "converged"));  // m = 10: KINSOL converges too
+#else
+  // Without SUNDIALS the deck is an input error (exit code 2) naming the file and the key.
+  const RelaxModule m;
+  const core::ParamRegistry reg = core::module_registry(m);
+  core::RawDeck deck = core::read_deck(deck_path("kinsol_compare.yaml"), {"relax"});
+  const auto specs = core::resolve_runs(deck, reg);
+  try {
+    for (const auto& spec : specs) m.check(spec.params, "kinsol_compare.yaml");
+    ADD_FAILURE() << "no InputError";
+  } catch (const core::InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "kinsol_compare.yaml: relax.solver: kinsol: this frost was built without SUNDIALS "
+              "KINSOL");
+  }
+#endif
+}
+
 TEST(RelaxModule, RejectsWidthNotMultipleOfHeads) {
   const RelaxModule m;
   const core::ParamRegistry reg = core::module_registry(m);
@@ -262,7 +309,10 @@ TEST(RelaxModule, KernelLabels) {
   const RelaxModule m;
   const core::ParamRegistry reg = core::module_registry(m);
   for (const std::string task : {"solve", "ep_train"})
-    for (const char* solver : {"euler", "adaptive", "anderson", "implicit"}) {
+    for (const char* solver : {"euler", "adaptive", "anderson", "implicit", "kinsol"}) {
+#ifndef FROST_HAVE_KINSOL
+      if (std::string(solver) == "kinsol") continue;
+#endif
       core::RawDeck deck = core::parse_deck(reg.defaults_yaml(), "defaults", {"relax"});
       core::apply_sets(
           deck, reg,
