@@ -2,10 +2,11 @@
 //  * eigenstate: B = 8, K = 128, T = 4096, f32 and f64; sequential and chunked. GB/s counts the
 //    bytes a call must move (read beta, write c); the floor is that traffic over the bandwidth of
 //    a Kokkos copy kernel of the same size measured in this run.
-//  * dense: T = 1024 .. 4096, n = 32 and 64, B = 1, f64; every method. GFLOP/s counts the flops
-//    the method executes; the floor is the sequential loop's flops over the best GFLOP/s seen for
-//    an n x n matrix product here, and the memory floor is reading A and b and writing h at the
-//    copy bandwidth (the larger of the two is printed).
+//  * dense: T = 1024 .. max T, n = 32, 64 and 128, B = 1 and 8, f64 and f32; every method (those
+//    over the time cap skipped), then `auto` against the best of the point. GFLOP/s counts the
+//    flops the method executes; the floor is the sequential loop's flops over the f64 GFLOP/s
+//    of an n x n team matrix product measured here, and the memory floor is reading A and b and
+//    writing h at the copy bandwidth (the larger of the two is printed).
 //  * TEN layer (ten_layer.hpp): forward + backward of one layer over a batch, the sequence run
 //    in pieces chained through the final state with the gradient cut between pieces (the seed's
 //    training loop): a small shape (B 8, T 256 in pieces of 64, D 128, K 32; f32 and f64) and
@@ -22,6 +23,7 @@
 // layer's first piece against double-precision nested loops.
 // Usage: bench_recurrence [max seconds per case, default 2] [max dense T, default 4096]
 //                         [TEN shapes: 0 none, 1 small, 2 small and seed (default)]
+//                         [dense time cap in seconds per call, default 2]
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <chrono>
@@ -109,9 +111,10 @@ void bench_eigen(double budget, const char* prec) {
                              {EigenMethod::kChunked, 512},
                              {EigenMethod::kTiled, 0},
                              autoplan};
+  EigenWorkspace<S, Mem> ws;  // held across calls, as the TEN layers hold theirs
   for (const EigenPlan& pl : plans) {
     const double sec = time_call(budget, [&] {
-      eigen_forward<Exec, S, Mem>(exec, pl.method, pl.chunk, lambda, omega, c0, beta, c, cT);
+      eigen_forward<Exec, S, Mem>(exec, pl.method, pl.chunk, lambda, omega, c0, beta, c, cT, &ws);
     });
     const double scans = pl.method == EigenMethod::kChunked ? 2.0 : 1.0;
     const std::string name =
@@ -159,40 +162,68 @@ double gemm_rate(int n) {
   return 2.0 * n * n * n * count / sec;
 }
 
-void bench_dense(double budget, int max_T) {
-  using V = DenseViews<double, Mem>;
+/// The dense grid: n = 32, 64, 128, T = 1024 .. max_T, B = 1 and 8, in precision S; every method,
+/// then `auto`, whose time is reported against the best method of the point. A method whose flops
+/// at the measured team-GEMM rate would exceed `cap` seconds a call is skipped (Hillis-Steele at
+/// large n T), and printed as such.
+template <class S>
+void bench_dense(double budget, int max_T, const char* prec, double cap) {
+  using V = DenseViews<S, Mem>;
   const Exec exec;
-  const int B = 1;
-  for (int n : {32, 64}) {
+  for (int n : {32, 64, 128}) {
     const double rate = gemm_rate(n);
-    std::printf("# n = %d: team gemm %.2f GFLOP/s\n", n, rate / 1e9);
-    for (int T = 1024; T <= max_T; T *= 2) {
-      const DenseProblem p = make_dense_problem(B, T, n, 0.9, 2, T);
-      std::vector<double> ref, refT;
-      dense_reference_forward(p, ref, refT);
-      V::Mats A("A", B, T, n, n);
-      V::Vecs b("b", B, T, n), h("h", B, T, n);
-      V::State h0("h0", B, n), hT("hT", B, n);
-      upload(A, p.A);
-      upload(b, p.b);
-      upload(h0, p.h0);
-      const double bytes = 8.0 * B * T * (double(n) * n + 2.0 * n);
-      const double bw = frost::core::copy_bandwidth(
-          exec, sizeof(double) * static_cast<std::size_t>(B) * T * n * n);
-      const double floor_s =
-          std::max(bytes / bw, dense_flops(DenseMethod::kSequential, 0, B, T, n) / rate);
-      for (DenseMethod m :
-           {DenseMethod::kSequential, DenseMethod::kHillisSteele, DenseMethod::kBlelloch,
-            DenseMethod::kCyclicReduction, DenseMethod::kChunked}) {
-        const DensePlan pl = resolve_dense_plan(m, 0, B, T, n, exec.concurrency());
-        const double sec = time_call(budget, [&] {
-          dense_forward<Exec, double, Mem>(exec, pl.method, pl.chunk, A, b, h0, h, hT);
-        });
-        const std::string name =
-            to_string(m) + (m == DenseMethod::kChunked ? "/" + std::to_string(pl.chunk) : "");
-        row("dense", name, "f64", T, n, B, sec, bytes / sec / 1e9,
-            dense_flops(pl.method, pl.chunk, B, T, n) / sec / 1e9, floor_s,
-            max_rel_error(download_real(h), ref));
+    std::printf("# n = %d: team gemm %.2f GFLOP/s (f64)\n", n, rate / 1e9);
+    for (int B : {1, 8}) {
+      for (int T = 1024; T <= max_T; T *= 2) {
+        const DenseProblem p = make_dense_problem(B, T, n, 0.9, 2, T);
+        std::vector<double> ref, refT;
+        dense_reference_forward(p, ref, refT);
+        typename V::Mats A("A", B, T, n, n);
+        typename V::Vecs b("b", B, T, n), h("h", B, T, n);
+        typename V::State h0("h0", B, n), hT("hT", B, n);
+        upload(A, p.A);
+        upload(b, p.b);
+        upload(h0, p.h0);
+        const double bytes = sizeof(S) * double(B) * T * (double(n) * n + 2.0 * n);
+        const double bw =
+            frost::core::copy_bandwidth(exec, sizeof(S) * static_cast<std::size_t>(B) * T * n * n);
+        const double floor_s =
+            std::max(bytes / bw, dense_flops(DenseMethod::kSequential, 0, B, T, n) / rate);
+        double best = 1e300;
+        std::string best_name;
+        auto time_plan = [&](const DensePlan& pl, const std::string& name) {
+          const double sec = time_call(budget, [&] {
+            dense_forward<Exec, S, Mem>(exec, pl.method, pl.chunk, A, b, h0, h, hT);
+          });
+          row("dense", name, prec, T, n, B, sec, bytes / sec / 1e9,
+              dense_flops(pl.method, pl.chunk, B, T, n) / sec / 1e9, floor_s,
+              max_rel_error(download_real(h), ref));
+          return sec;
+        };
+        auto plan_name = [](const DensePlan& pl) {
+          return to_string(pl.method) +
+                 (pl.method == DenseMethod::kChunked ? "/" + std::to_string(pl.chunk) : "");
+        };
+        for (DenseMethod m :
+             {DenseMethod::kSequential, DenseMethod::kHillisSteele, DenseMethod::kBlelloch,
+              DenseMethod::kCyclicReduction, DenseMethod::kChunked}) {
+          const DensePlan pl = resolve_dense_plan(m, 0, B, T, n, exec.concurrency());
+          if (m != DenseMethod::kSequential &&
+              dense_flops(pl.method, pl.chunk, B, T, n) / rate > cap) {
+            std::printf("dense      %-18s %4s %5d %4d %3d skipped (over %.0f s at the gemm rate)\n",
+                        plan_name(pl).c_str(), prec, T, n, B, cap);
+            continue;
+          }
+          const double sec = time_plan(pl, plan_name(pl));
+          if (sec < best) {
+            best = sec;
+            best_name = plan_name(pl);
+          }
+        }
+        const DensePlan autoplan =
+            resolve_dense_plan(DenseMethod::kAuto, 0, B, T, n, exec.concurrency());
+        const double sec = time_plan(autoplan, "auto=" + plan_name(autoplan));
+        std::printf("# auto/best %.3f (best %s)\n", sec / best, best_name.c_str());
       }
     }
   }
@@ -477,7 +508,9 @@ int main(int argc, char** argv) {
               "T", "n|K", "B", "s/call", "GB/s", "GFLOP/s", "floor s", "floor%", "max_rel");
   bench_eigen<float>(budget, "f32");
   bench_eigen<double>(budget, "f64");
-  bench_dense(budget, max_T);
+  const double dense_cap = argc > 4 ? std::atof(argv[4]) : 2.0;
+  bench_dense<double>(budget, max_T, "f64", dense_cap);
+  bench_dense<float>(budget, max_T, "f32", dense_cap);
   bench_delta(budget);
   const int ten_shapes = argc > 3 ? std::atoi(argv[3]) : 2;
   if (ten_shapes > 0) {

@@ -61,7 +61,8 @@ struct DeviceFloors {
 
 template <class Real, class Acc, int PerThread = 0>
 void bench(const char* label, int n, const std::vector<double>& xyz, const SourceParams& p,
-           bool propagator, const DeviceFloors& floors, bool chunked = false) {
+           bool propagator, const DeviceFloors& floors, bool chunked = false,
+           ChunkedShape shape = {}) {
   Exec exec;
   WaveSources<Real, Mem> src(xyz, p, 0.05, true);
   Kokkos::View<double*, Mem> re("frost::wavefield::bench_re", n),
@@ -79,7 +80,7 @@ void bench(const char* label, int n, const std::vector<double>& xyz, const Sourc
   // repeat to about a second (at least once).
   if (!propagator) {
     if (chunked)
-      evaluate_psi_chunked<Acc, PerThread>(exec, src, 0, n, re, im);
+      evaluate_psi_chunked<Acc, PerThread>(exec, src, 0, n, re, im, shape);
     else
       evaluate_psi<Acc>(exec, src, 0, n, re, im);
     exec.fence();
@@ -91,7 +92,7 @@ void bench(const char* label, int n, const std::vector<double>& xyz, const Sourc
     if (propagator)
       apply_propagator<Acc>(exec, prop, src, re, im);
     else if (chunked)
-      evaluate_psi_chunked<Acc, PerThread>(exec, src, 0, n, re, im);
+      evaluate_psi_chunked<Acc, PerThread>(exec, src, 0, n, re, im, shape);
     else
       evaluate_psi<Acc>(exec, src, 0, n, re, im);
     exec.fence();
@@ -272,11 +273,26 @@ int main(int argc, char** argv) {
       bench<double, double>("chunked f64", n, xyz, p, false, floors, true);
       bench<float, double>("chunked f32 (f64 sums)", n, xyz, p, false, floors, true);
     }
-    // Devices: more targets per thread read each staged source once for several pairs (same
-    // results; fewer threads, which n = 8,000 may not afford).
+    // Devices: the default picks the targets per thread (chunked_targets_per_thread); the rows
+    // below fix it, and at n = 8,000 also the chunk (which changes the sums' association, so it
+    // is a function of n in the field itself), to show what the choice is worth.
     if (!host && (n == 8000 || n == 1000000)) {
+      bench<float, double, 1>("chunked f32, 1 tgt/thread", n, xyz, p, false, floors, true);
       bench<float, double, 2>("chunked f32, 2 tgt/thread", n, xyz, p, false, floors, true);
       bench<float, double, 4>("chunked f32, 4 tgt/thread", n, xyz, p, false, floors, true);
+    }
+    if (!host && n == 8000) {
+      for (int chunk : {64, 256}) {
+        ChunkedShape fixed;
+        fixed.chunk = chunk;
+        const std::string c = ", chunk " + std::to_string(chunk);
+        bench<float, double, 1>(("chunked f32, 1 tgt" + c).c_str(), n, xyz, p, false, floors, true,
+                                fixed);
+        bench<float, double, 2>(("chunked f32, 2 tgt" + c).c_str(), n, xyz, p, false, floors, true,
+                                fixed);
+        bench<float, double, 4>(("chunked f32, 4 tgt" + c).c_str(), n, xyz, p, false, floors, true,
+                                fixed);
+      }
     }
     if (Propagator<double, Mem>::bytes(n, n) <= 1.1e9)
       bench<double, double>("propagator f64", n, xyz, p, true, floors);

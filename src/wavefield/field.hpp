@@ -284,22 +284,33 @@ template <class Acc, int PerThread, class Real, class MemorySpace, class ExecSpa
           bool TablePhase = false>
 struct PsiChunkKernel {
   using member = typename Kokkos::TeamPolicy<ExecSpace>::member_type;
-  using scratch_view = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space,
-                                    Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  // A staged source is two aligned records, so a thread reads it with two vector loads from
+  // scratch (on GPUs shared-memory loads, not arithmetic, bound the pair loop at one target per
+  // thread when each of the six fields is a load of its own).
+  struct alignas(4 * sizeof(Real)) StagedPoint {
+    Real x, y, z, amplitude;
+  };
+  struct alignas(2 * sizeof(Real)) StagedWave {
+    Real wavenumber_q, phase;
+  };
   SourceViews<Real, MemorySpace> src;
   int begin, end, chunk, tile, blocks;  // blocks: target blocks per chunk
   Kokkos::View<double**, MemorySpace> part_re, part_im;
 
-  static std::size_t scratch_bytes(int tile) { return 6 * scratch_view::shmem_size(tile); }
+  static std::size_t scratch_bytes(int tile) {
+    return std::size_t(tile) * (sizeof(StagedPoint) + sizeof(StagedWave)) + alignof(StagedPoint) +
+           alignof(StagedWave);
+  }
 
   KOKKOS_INLINE_FUNCTION void operator()(const member& team) const {
     const int c = team.league_rank() / blocks, block = team.league_rank() % blocks;
     const int rank = team.team_rank(), threads = team.team_size();
     const int first = begin + (block * threads + rank) * PerThread;
     const int j0 = c * chunk, j1 = j0 + chunk < src.n ? j0 + chunk : src.n;
-    scratch_view sx(team.team_scratch(0), tile), sy(team.team_scratch(0), tile),
-        sz(team.team_scratch(0), tile), sa(team.team_scratch(0), tile),
-        sk(team.team_scratch(0), tile), sp(team.team_scratch(0), tile);
+    auto* points = static_cast<StagedPoint*>(
+        team.team_scratch(0).get_shmem_aligned(tile * sizeof(StagedPoint), alignof(StagedPoint)));
+    auto* waves = static_cast<StagedWave*>(
+        team.team_scratch(0).get_shmem_aligned(tile * sizeof(StagedWave), alignof(StagedWave)));
     Real tx[PerThread], ty[PerThread], tz[PerThread], tile_re[PerThread], tile_im[PerThread];
     Acc sum_re[PerThread], sum_im[PerThread];
     for (int b = 0; b < PerThread; ++b) {
@@ -316,12 +327,9 @@ struct PsiChunkKernel {
     for (int t0 = j0; t0 < j1; t0 += tile) {
       const int len = t0 + tile < j1 ? tile : j1 - t0;
       for (int s = rank; s < len; s += threads) {
-        sx(s) = src.x(t0 + s);
-        sy(s) = src.y(t0 + s);
-        sz(s) = src.z(t0 + s);
-        sa(s) = src.amplitude(t0 + s);
-        sk(s) = src.wavenumber_q(t0 + s);
-        sp(s) = TablePhase ? src.reduced(t0 + s) : src.phase(t0 + s);
+        points[s] = StagedPoint{src.x(t0 + s), src.y(t0 + s), src.z(t0 + s), src.amplitude(t0 + s)};
+        waves[s] = StagedWave{src.wavenumber_q(t0 + s),
+                              TablePhase ? src.reduced(t0 + s) : src.phase(t0 + s)};
       }
       team.team_barrier();
       for (int s = 0; s < len;) {
@@ -329,13 +337,14 @@ struct PsiChunkKernel {
         const int sum_end = j0 + ((t0 + s - j0) / kSumTile + 1) * kSumTile;
         const int stop = sum_end - t0 < len ? sum_end - t0 : len;
         for (; s < stop; ++s) {
-          const Real px = sx(s), py = sy(s), pz = sz(s), a = sa(s), k = sk(s), ph = sp(s);
+          const StagedPoint p = points[s];
+          const StagedWave wave = waves[s];
           for (int b = 0; b < PerThread; ++b) {
-            const Real dx = tx[b] - px, dy = ty[b] - py, dz = tz[b] - pz;
+            const Real dx = tx[b] - p.x, dy = ty[b] - p.y, dz = tz[b] - p.z;
             const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
-            const Real w = pair_weight(a, r + eps);
+            const Real w = pair_weight(p.amplitude, r + eps);
             Real sn, cs;
-            quarter_turn_sincos(k * r + ph, sn, cs);
+            quarter_turn_sincos(wave.wavenumber_q * r + wave.phase, sn, cs);
             tile_re[b] += w * cs;
             tile_im[b] += w * sn;
           }
@@ -386,24 +395,33 @@ struct PsiCombineKernel {
   }
 };
 
+/// Targets per thread of the chunked kernel on a device when the caller does not fix it: the
+/// most (4, 2 or 1) that still launch at least `threads_wanted` threads (teams x team size), since
+/// each staged source then serves several pairs, until too few threads remain to hide latency.
+/// Bitwise neutral: a target's sum does not depend on it.
+inline int chunked_targets_per_thread(int targets, int chunks, int team, long long threads_wanted) {
+  for (int per : {4, 2}) {
+    const long long blocks = (targets + team * per - 1) / (team * per);
+    if (blocks * chunks * team >= threads_wanted) return per;
+  }
+  return 1;
+}
+
 /// psi_i for targets [begin, end) by the chunked team kernel (what devices run; callable on any
-/// backend). Results depend on n and shape.chunk only, not on the target range, team size or
-/// tile. Same output contract as evaluate_psi.
+/// backend). Results depend on n and shape.chunk only, not on the target range, team size, tile
+/// or targets per thread. Same output contract as evaluate_psi. PerThread = 0: 8 on hosts; on
+/// devices chunked_targets_per_thread against the device's resident threads.
 template <class Acc, int PerThread = 0, class ExecSpace, class Real, class MemorySpace>
 void evaluate_psi_chunked(const ExecSpace& exec, const WaveSources<Real, MemorySpace>& src,
                           int begin, int end, const Kokkos::View<double*, MemorySpace>& re,
                           const Kokkos::View<double*, MemorySpace>& im, ChunkedShape shape = {}) {
   constexpr bool kHost =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecSpace::memory_space>::accessible;
-  constexpr int kPer = PerThread > 0 ? PerThread : (kHost ? 8 : 1);
-  using Kernel = PsiChunkKernel<Acc, kPer, Real, MemorySpace, ExecSpace, kHost>;
   if (end <= begin || src.n <= 0) return;
   const int chunk = shape.chunk > 0 ? std::min(shape.chunk, src.n) : psi_source_chunk(src.n);
   const int chunks = (src.n + chunk - 1) / chunk;
   const int tile = std::max(1, std::min(shape.tile, chunk));
   const int team = shape.team_size > 0 ? shape.team_size : (kHost ? 1 : 128);
-  const int per_team = team * kPer;
-  const int blocks = (end - begin + per_team - 1) / per_team;
   auto& pre = src.partial_re;
   auto& pim = src.partial_im;
   if (static_cast<int>(pre.extent(0)) < chunks || static_cast<int>(pre.extent(1)) < src.n) {
@@ -416,10 +434,32 @@ void evaluate_psi_chunked(const ExecSpace& exec, const WaveSources<Real, MemoryS
   }
   const SourceViews<Real, MemorySpace>& views = src;
   if constexpr (kHost) fill_reduced_phases(exec, views);
-  Kokkos::TeamPolicy<ExecSpace> policy(exec, blocks * chunks, team);
-  Kokkos::parallel_for("frost::wavefield::psi_chunks",
-                       policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(tile))),
-                       Kernel{views, begin, end, chunk, tile, blocks, pre, pim});
+  auto launch = [&](auto per_thread) {
+    constexpr int kPer = decltype(per_thread)::value;
+    using Kernel = PsiChunkKernel<Acc, kPer, Real, MemorySpace, ExecSpace, kHost>;
+    const int blocks = (end - begin + team * kPer - 1) / (team * kPer);
+    Kokkos::TeamPolicy<ExecSpace> policy(exec, blocks * chunks, team);
+    Kokkos::parallel_for("frost::wavefield::psi_chunks",
+                         policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(tile))),
+                         Kernel{views, begin, end, chunk, tile, blocks, pre, pim});
+  };
+  if constexpr (PerThread > 0) {
+    launch(std::integral_constant<int, PerThread>{});
+  } else if constexpr (kHost) {
+    launch(std::integral_constant<int, 8>{});
+  } else {
+    switch (chunked_targets_per_thread(end - begin, chunks, team, exec.concurrency())) {
+      case 4:
+        launch(std::integral_constant<int, 4>{});
+        break;
+      case 2:
+        launch(std::integral_constant<int, 2>{});
+        break;
+      default:
+        launch(std::integral_constant<int, 1>{});
+        break;
+    }
+  }
   Kokkos::parallel_for("frost::wavefield::psi_combine",
                        Kokkos::RangePolicy<ExecSpace>(exec, begin, end),
                        PsiCombineKernel<Real, MemorySpace>{views, chunks, pre, pim, re, im});
