@@ -2,11 +2,11 @@
 //  * eigenstate: B = 8, K = 128, T = 4096, f32 and f64; sequential and chunked. GB/s counts the
 //    bytes a call must move (read beta, write c); the floor is that traffic over the bandwidth of
 //    a Kokkos copy kernel of the same size measured in this run.
-//  * dense: T = 1024 .. max T, n = 32, 64 and 128, B = 1 and 8, f64 and f32; every method (those
-//    over the time cap skipped), then `auto` against the best of the point. GFLOP/s counts the
-//    flops the method executes; the floor is the sequential loop's flops over the f64 GFLOP/s
-//    of an n x n team matrix product measured here, and the memory floor is reading A and b and
-//    writing h at the copy bandwidth (the larger of the two is printed).
+//  * dense: T = 1024 .. max T, n = 32, 64 and 128, B = 1 (and 8 for n <= 64), f64 and f32;
+//    every method (those over the time cap skipped), then `auto` against the best of the point.
+//    GFLOP/s counts the flops the method executes; the floor is the sequential loop's flops over
+//    the f64 GFLOP/s of an n x n team matrix product measured here, and the memory floor is
+//    reading A and b and writing h at the copy bandwidth (the larger of the two is printed).
 //  * TEN layer (ten_layer.hpp): forward + backward of one layer over a batch, the sequence run
 //    in pieces chained through the final state with the gradient cut between pieces (the seed's
 //    training loop): a small shape (B 8, T 256 in pieces of 64, D 128, K 32; f32 and f64) and
@@ -174,6 +174,7 @@ void bench_dense(double budget, int max_T, const char* prec, double cap) {
     const double rate = gemm_rate(n);
     std::printf("# n = %d: team gemm %.2f GFLOP/s (f64)\n", n, rate / 1e9);
     for (int B : {1, 8}) {
+      if (B > 1 && n > 64) continue;  // 8 x 8192 matrices of 128 x 128 would take 8.6 GB per copy
       for (int T = 1024; T <= max_T; T *= 2) {
         const DenseProblem p = make_dense_problem(B, T, n, 0.9, 2, T);
         std::vector<double> ref, refT;
