@@ -342,10 +342,11 @@ void delta_states(const Exec& exec, DeltaPlan plan, bool reverse,
             detail::team_gemm_add(mb, n, n, m, Mt,
                                   Kokkos::subview(X, g, s, Kokkos::ALL, Kokkos::ALL), Xt, Xt);
             if (k == 0) return;  // the first of S_{l+1} is solved; its matrix is never read
+            // No barrier before the product: the update above wrote only X_t, which the product
+            // (reading M_t and M_s, writing tmp) does not touch.
             Scr tmp(mb.team_scratch(1), n, n);
-            mb.team_barrier();
             detail::team_gemm(mb, n, Mt, Kokkos::subview(M, g, s, Kokkos::ALL, Kokkos::ALL), tmp);
-            mb.team_barrier();
+            mb.team_barrier();  // all reads of M_t by the product come before M_t is overwritten
             detail::team_copy_matrix(mb, n, tmp, Mt);
           });
     }

@@ -12,7 +12,7 @@
 //
 // Rows r = b T + t (window-major). The per-head arrays of the recurrence are head-major (G = B H
 // sequences, g = b H + head); small gather and scatter kernels move between the two layouts.
-// Parameters live in one flat vector with named blocks (ParamBlock), as in ten_lm.hpp.
+// Parameters live in one flat vector with named blocks (param_layout.hpp), as in ten_lm.hpp.
 #pragma once
 
 #include <Kokkos_Core.hpp>
@@ -25,6 +25,7 @@
 
 #include "recurrence/delta.hpp"
 #include "seqmodel/optim.hpp"
+#include "seqmodel/param_layout.hpp"
 #include "seqmodel/ten_lm.hpp"
 
 namespace frost::seqmodel {
@@ -48,28 +49,23 @@ struct DeltaLmLayout {
 
 inline DeltaLmLayout make_delta_layout(const DeltaLmShape& s) {
   DeltaLmLayout lay;
-  std::size_t off = 0;
-  auto add = [&](const std::string& name, std::size_t n, bool decay) {
-    lay.blocks.push_back({name, off, n, decay});
-    const std::size_t at = off;
-    off += (n + 7) / 8 * 8;
-    return at;
-  };
+  ParamLayoutBuilder b;
   const std::size_t D = s.D, P = s.proj(), Hd = std::size_t(s.H) * s.d;
-  lay.embed = add("embed", kVocab * D, true);
+  lay.embed = b.add("embed", kVocab * D, true);
   for (int l = 0; l < s.L; ++l) {
     const std::string p = "layer" + std::to_string(l) + ".";
     DeltaLmLayout::Layer ly;
-    ly.norm = add(p + "norm", D, false);
-    ly.w_in = add(p + "w_in", D * P, true);
-    ly.b_in = add(p + "b_in", P, false);
-    ly.w_out = add(p + "w_out", Hd * D, true);
+    ly.norm = b.add(p + "norm", D, false);
+    ly.w_in = b.add(p + "w_in", D * P, true);
+    ly.b_in = b.add(p + "b_in", P, false);
+    ly.w_out = b.add(p + "w_out", Hd * D, true);
     lay.layers.push_back(ly);
   }
-  lay.final_norm = add("final_norm", D, false);
-  lay.head_w = add("head_w", D * kVocab, true);
-  lay.head_b = add("head_b", kVocab, false);
-  lay.total = off;
+  lay.final_norm = b.add("final_norm", D, false);
+  lay.head_w = b.add("head_w", D * kVocab, true);
+  lay.head_b = b.add("head_b", kVocab, false);
+  lay.blocks = b.blocks();
+  lay.total = b.end();
   return lay;
 }
 

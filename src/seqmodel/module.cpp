@@ -181,7 +181,7 @@ struct TenModel {
       : s(s_),
         lay(make_layout(s_.shape)),
         bptt(s_.bptt == "chunk" ? Bptt::kChunk : Bptt::kSequence) {
-    const int chunk = s.chunk > 0 && s.chunk < s.T ? s.chunk : s.T;
+    const int chunk = Work::piece_length(s.T, s.chunk);
     plan = recurrence::resolve_eigen_plan_on(exec, recurrence::parse_eigen_method(s.scan), 0, s.B,
                                              chunk, s.shape.K);
     if (s.T / chunk > 1)
@@ -235,8 +235,10 @@ struct DeltaModel {
     delta_lm_backward<Exec, S, Mem>(exec, s.delta, lay, plan, prm, grads, w, timer);
   }
   void describe(core::RunResult& res, const Work&) const {
+    // The plan is resolved: auto has become sequential or chunked.
     res.set("delta_method", core::Value::of_string(recurrence::to_string(plan.method)));
-    res.set("delta_chunk", core::Value::of_int(plan.chunk));
+    if (plan.method == recurrence::DeltaMethod::kChunked)
+      res.set("delta_chunk", core::Value::of_int(plan.chunk));
   }
   double probe(const Exec&, const Work&) const { return 0.0; }
 };

@@ -35,6 +35,7 @@
 #include "core/policy.hpp"
 #include "recurrence/eigenstate.hpp"
 #include "recurrence/ten_layer.hpp"
+#include "seqmodel/param_layout.hpp"
 
 namespace frost::seqmodel {
 
@@ -51,16 +52,7 @@ struct TenLmShape {
 /// How far gradients flow back through the state carried between pieces.
 enum class Bptt { kSequence, kChunk };
 
-/// One named block of the flat parameter vector: [offset, offset + size). `decay`: AdamW's weight
-/// decay applies (weight matrices and the embedding; not gains, biases or mode parameters).
-struct ParamBlock {
-  std::string name;
-  std::size_t offset = 0, size = 0;
-  bool decay = false;
-};
-
-/// Offsets of every parameter block. Blocks start on multiples of 8 elements (complex views need
-/// 2-element alignment); the gaps are zero and stay zero (their gradients are zero).
+/// Offsets of every parameter block, as ParamLayoutBuilder lays them out.
 struct TenLmLayout {
   std::vector<ParamBlock> blocks;
   std::size_t embed = 0, final_norm = 0, head_w = 0, head_b = 0, total = 0;
@@ -75,35 +67,30 @@ struct TenLmLayout {
 
 inline TenLmLayout make_layout(const TenLmShape& s) {
   TenLmLayout lay;
-  std::size_t off = 0;
-  auto add = [&](const std::string& name, std::size_t n, bool decay) {
-    lay.blocks.push_back({name, off, n, decay});
-    const std::size_t at = off;
-    off += (n + 7) / 8 * 8;
-    return at;
-  };
+  ParamLayoutBuilder b;
   const std::size_t D = s.D, K = s.K, V = kVocab;
-  lay.embed = add("embed", V * D, true);
+  lay.embed = b.add("embed", V * D, true);
   for (int l = 0; l < s.L; ++l) {
     const std::string p = "layer" + std::to_string(l) + ".";
     TenLmLayout::Layer ly;
-    ly.begin = off;
-    ly.norm = add(p + "norm", D, false);
-    ly.ten_begin = off;
-    ly.w_in = add(p + "w_in", D * 2 * K, true);
-    ly.b_in = add(p + "b_in", 2 * K, false);
-    ly.theta = add(p + "theta", K, false);
-    ly.omega = add(p + "omega", K, false);
-    ly.resonance = s.coupled ? add(p + "resonance", 2 * K * K, true) : off;
-    ly.w_out = add(p + "w_out", 2 * K * D, true);
-    ly.b_out = add(p + "b_out", D, false);
-    ly.end = off;
+    ly.begin = b.end();
+    ly.norm = b.add(p + "norm", D, false);
+    ly.ten_begin = b.end();
+    ly.w_in = b.add(p + "w_in", D * 2 * K, true);
+    ly.b_in = b.add(p + "b_in", 2 * K, false);
+    ly.theta = b.add(p + "theta", K, false);
+    ly.omega = b.add(p + "omega", K, false);
+    ly.resonance = s.coupled ? b.add(p + "resonance", 2 * K * K, true) : b.end();
+    ly.w_out = b.add(p + "w_out", 2 * K * D, true);
+    ly.b_out = b.add(p + "b_out", D, false);
+    ly.end = b.end();
     lay.layers.push_back(ly);
   }
-  lay.final_norm = add("final_norm", D, false);
-  lay.head_w = add("head_w", D * V, true);
-  lay.head_b = add("head_b", V, false);
-  lay.total = off;
+  lay.final_norm = b.add("final_norm", D, false);
+  lay.head_w = b.add("head_w", D * V, true);
+  lay.head_b = b.add("head_b", V, false);
+  lay.blocks = b.blocks();
+  lay.total = b.end();
   return lay;
 }
 
@@ -175,10 +162,14 @@ struct TenLmWork {
   std::vector<recurrence::TenLayerTape<S, Mem>> tapes;  ///< L P
   std::vector<int> host_tokens, host_targets;
 
+  /// Steps per piece of a window of T steps asked to run in pieces of `chunk` (0, or chunk >= T:
+  /// the whole window).
+  static int piece_length(int T, int chunk) { return chunk > 0 && chunk < T ? chunk : T; }
+
   TenLmWork() = default;
   template <class Exec>
   TenLmWork(const Exec& exec, const TenLmShape& s, int B_, int T_, int chunk_)
-      : B(B_), T(T_), chunk(chunk_ > 0 && chunk_ < T_ ? chunk_ : T_), D(s.D), K(s.K), L(s.L) {
+      : B(B_), T(T_), chunk(piece_length(T_, chunk_)), D(s.D), K(s.K), L(s.L) {
     if (T % chunk != 0)
       throw std::invalid_argument("ten lm: the window T must be a multiple of chunk");
     P = T / chunk;

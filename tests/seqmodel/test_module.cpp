@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../source_dir.hpp"
 #include "core/checkpoint.hpp"
 #include "core/deck.hpp"
 #include "core/error.hpp"
@@ -176,8 +177,7 @@ TEST(SeqModelModule, ResumesBitwiseFromACheckpoint) {
 }
 
 TEST(SeqModelModule, ShippedDeckIsValid) {
-  const std::string here = __FILE__;
-  const std::string path = here.substr(0, here.rfind('/')) + "/../../inputs/seqmodel/ten_char.yaml";
+  const std::string path = test::source_dir() + "/inputs/seqmodel/ten_char.yaml";
   const SeqModelModule m;
   const core::ParamRegistry reg = core::module_registry(m);
   const core::RawDeck deck = core::read_deck(path, {"seqmodel"});
