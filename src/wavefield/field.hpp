@@ -13,7 +13,8 @@
 // k_j r_ij + reduced phase, bounded by 2 k_max + pi, which keeps float sin/cos accurate for large
 // k r and large t alike. Wave numbers and reduced phases are kept in quarter turns (times 2/pi,
 // rounded once from double), so the per-pair reduction is a rounding and an exact difference
-// (quarter_turn_sincos) instead of a product by 2/pi and three Cody-Waite products.
+// (quarter_turn_sincos) instead of a product by 2/pi and three Cody-Waite products; CUDA's float
+// pair sums take sin and cos from the special-function unit instead (pair_sincos).
 //
 // Sums: a target's pair terms are added in Real over tiles of kSumTile consecutive sources, and
 // the tiles' partial sums in Acc (double by default). In f32 this replaces two float-to-double
@@ -226,7 +227,7 @@ struct PsiKernel {
           const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
           const Real w = a / (r + eps);
           Real s, c;
-          quarter_turn_sincos(k * r + ph, s, c);
+          pair_sincos(k * r + ph, s, c);
           tile_re[b] += w * c;
           tile_im[b] += w * s;
         }
@@ -244,7 +245,7 @@ struct PsiKernel {
         // Remove the j = i term as it was computed (r = 0, so the argument is the phase).
         const Real w = src.amplitude(i) / eps;
         Real s, c;
-        quarter_turn_sincos(src.phase(i), s, c);
+        pair_sincos(src.phase(i), s, c);
         out_re -= static_cast<double>(w * c);
         out_im -= static_cast<double>(w * s);
       }
@@ -344,7 +345,7 @@ struct PsiChunkKernel {
             const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
             const Real w = pair_weight(p.amplitude, r + eps);
             Real sn, cs;
-            quarter_turn_sincos(wave.wavenumber_q * r + wave.phase, sn, cs);
+            pair_sincos(wave.wavenumber_q * r + wave.phase, sn, cs);
             tile_re[b] += w * cs;
             tile_im[b] += w * sn;
           }
@@ -386,7 +387,7 @@ struct PsiCombineKernel {
       // The j = i term as the pair kernel computed it (r = 0).
       const Real w = pair_weight(src.amplitude(i), Real(0) + src.softening);
       Real s, c;
-      quarter_turn_sincos(src.phase(i), s, c);
+      pair_sincos(src.phase(i), s, c);
       out_re -= static_cast<double>(w * c);
       out_im -= static_cast<double>(w * s);
     }
