@@ -14,6 +14,7 @@ only=${3:-}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
+export FROST_SOURCE_DIR=$root  # the unit tests read decks from this tree, not the build machine's
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 : >"$out/status.txt"
 failed=0
