@@ -59,7 +59,7 @@ struct DeviceFloors {
   double sincos32 = 0, sincos64 = 0, bandwidth = 0;
 };
 
-template <class Real, class Acc, int PerThread = 0>
+template <class Real, class Acc, int PerThread = 0, bool UnitSinCos = true>
 void bench(const char* label, int n, const std::vector<double>& xyz, const SourceParams& p,
            bool propagator, const DeviceFloors& floors, bool chunked = false,
            ChunkedShape shape = {}) {
@@ -80,7 +80,7 @@ void bench(const char* label, int n, const std::vector<double>& xyz, const Sourc
   // repeat to about a second (at least once).
   if (!propagator) {
     if (chunked)
-      evaluate_psi_chunked<Acc, PerThread>(exec, src, 0, n, re, im, shape);
+      evaluate_psi_chunked<Acc, PerThread, UnitSinCos>(exec, src, 0, n, re, im, shape);
     else
       evaluate_psi<Acc>(exec, src, 0, n, re, im);
     exec.fence();
@@ -92,7 +92,7 @@ void bench(const char* label, int n, const std::vector<double>& xyz, const Sourc
     if (propagator)
       apply_propagator<Acc>(exec, prop, src, re, im);
     else if (chunked)
-      evaluate_psi_chunked<Acc, PerThread>(exec, src, 0, n, re, im, shape);
+      evaluate_psi_chunked<Acc, PerThread, UnitSinCos>(exec, src, 0, n, re, im, shape);
     else
       evaluate_psi<Acc>(exec, src, 0, n, re, im);
     exec.fence();
@@ -280,6 +280,11 @@ int main(int argc, char** argv) {
       bench<float, double, 1>("chunked f32, 1 tgt/thread", n, xyz, p, false, floors, true);
       bench<float, double, 2>("chunked f32, 2 tgt/thread", n, xyz, p, false, floors, true);
       bench<float, double, 4>("chunked f32, 4 tgt/thread", n, xyz, p, false, floors, true);
+    }
+    if (!host && (n == 8000 || n == 1000000)) {
+      // sin and cos by the polynomial instead of the special-function unit (pair_sincos)
+      bench<float, double, 1, false>("chunked f32, 1 tgt, poly", n, xyz, p, false, floors, true);
+      bench<float, double, 4, false>("chunked f32, 4 tgt, poly", n, xyz, p, false, floors, true);
     }
     if (!host && n == 8000) {
       for (int chunk : {64, 256}) {

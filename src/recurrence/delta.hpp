@@ -160,13 +160,7 @@ KOKKOS_INLINE_FUNCTION void delta_column_steps(const DeltaOrder& ord, int g, int
 template <class Member, class MX, class MY, class MW, class MC>
 KOKKOS_INLINE_FUNCTION void team_gemm_add(const Member& mb, int r, int k, int q, const MX& X,
                                           const MY& Y, const MW& W, const MC& C) {
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(mb, r), [&](int i) {
-    Kokkos::parallel_for(Kokkos::ThreadVectorRange(mb, q), [&](int j) {
-      auto acc = W(i, j);
-      for (int l = 0; l < k; ++l) acc += X(i, l) * Y(l, j);
-      C(i, j) = acc;
-    });
-  });
+  team_product<true>(mb, r, k, q, X, Y, W, C);
 }
 
 /// Explicit matrices M_s = A (n x n) and offsets X_s = u_s w_s^T (n x m) in solver order.

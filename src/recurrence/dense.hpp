@@ -76,18 +76,43 @@ struct DenseViews {
 
 namespace detail {
 
-/// C = X Y for n x n matrices (C must not alias X or Y): row i by team threads, columns by
-/// vector lanes, k outermost per row so that the lanes stream rows of Y.
+/// C = X Y (+ W when `add`) for an (r x k) X and a (k x q) Y; C must not alias X or Y (it may
+/// alias W, elementwise). GPUs: one output per thread over all r q outputs of the team, summed in
+/// a register (a warp shares a row of X and reads a row of Y contiguously); team policies run
+/// one thread per vector lane there, so rows by threads and columns by lanes would leave all but
+/// r threads idle and update C in memory k times. Hosts: rows by threads, the k products of a
+/// row added into it with the columns as vector lanes (contiguous, vectorised).
+template <bool add, class Member, class MX, class MY, class MW, class MC>
+KOKKOS_INLINE_FUNCTION void team_product(const Member& m, int r, int k, int q, const MX& X,
+                                         const MY& Y, const MW& W, const MC& C) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r * q), [&](int ij) {
+    const int i = ij / q, j = ij % q;
+    typename MC::non_const_value_type acc = 0;
+    if constexpr (add) acc = W(i, j);  // the host path's order of additions
+    for (int l = 0; l < k; ++l) acc += X(i, l) * Y(l, j);
+    C(i, j) = acc;
+  });
+#else
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r), [&](int i) {
+    if constexpr (add) {
+      Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, q), [&](int j) { C(i, j) = W(i, j); });
+    } else {
+      Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, q), [&](int j) { C(i, j) = 0; });
+    }
+    for (int l = 0; l < k; ++l) {
+      const auto x = X(i, l);
+      Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, q), [&](int j) { C(i, j) += x * Y(l, j); });
+    }
+  });
+#endif
+}
+
+/// C = X Y for n x n matrices (C must not alias X or Y).
 template <class Member, class MX, class MY, class MC>
 KOKKOS_INLINE_FUNCTION void team_gemm(const Member& m, int n, const MX& X, const MY& Y,
                                       const MC& C) {
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, n), [&](int i) {
-    Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, n), [&](int j) { C(i, j) = 0; });
-    for (int k = 0; k < n; ++k) {
-      const auto x = X(i, k);
-      Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, n), [&](int j) { C(i, j) += x * Y(k, j); });
-    }
-  });
+  team_product<false>(m, n, n, n, X, Y, C, C);
 }
 
 /// y = M v + w, elementwise in i, so y may alias w (not v).

@@ -282,7 +282,7 @@ struct ChunkedShape {
 /// instead, which hosts fill once per call, since a host team is one block of targets and would
 /// redo it n / PerThread times).
 template <class Acc, int PerThread, class Real, class MemorySpace, class ExecSpace,
-          bool TablePhase = false>
+          bool TablePhase = false, bool UnitSinCos = true>
 struct PsiChunkKernel {
   using member = typename Kokkos::TeamPolicy<ExecSpace>::member_type;
   // A staged source is two aligned records, so a thread reads it with two vector loads from
@@ -345,7 +345,7 @@ struct PsiChunkKernel {
             const Real r = pair_sqrt(dx * dx + dy * dy + dz * dz);
             const Real w = pair_weight(p.amplitude, r + eps);
             Real sn, cs;
-            pair_sincos(wave.wavenumber_q * r + wave.phase, sn, cs);
+            pair_sincos<UnitSinCos>(wave.wavenumber_q * r + wave.phase, sn, cs);
             tile_re[b] += w * cs;
             tile_im[b] += w * sn;
           }
@@ -370,7 +370,7 @@ struct PsiChunkKernel {
 };
 
 /// Adds the chunks' partial sums of each target in chunk order (no atomics: deterministic).
-template <class Real, class MemorySpace>
+template <class Real, class MemorySpace, bool UnitSinCos = true>
 struct PsiCombineKernel {
   SourceViews<Real, MemorySpace> src;
   int chunks;
@@ -387,7 +387,7 @@ struct PsiCombineKernel {
       // The j = i term as the pair kernel computed it (r = 0).
       const Real w = pair_weight(src.amplitude(i), Real(0) + src.softening);
       Real s, c;
-      pair_sincos(src.phase(i), s, c);
+      pair_sincos<UnitSinCos>(src.phase(i), s, c);
       out_re -= static_cast<double>(w * c);
       out_im -= static_cast<double>(w * s);
     }
@@ -411,8 +411,10 @@ inline int chunked_targets_per_thread(int targets, int chunks, int team, long lo
 /// psi_i for targets [begin, end) by the chunked team kernel (what devices run; callable on any
 /// backend). Results depend on n and shape.chunk only, not on the target range, team size, tile
 /// or targets per thread. Same output contract as evaluate_psi. PerThread = 0: 8 on hosts; on
-/// devices chunked_targets_per_thread against the device's resident threads.
-template <class Acc, int PerThread = 0, class ExecSpace, class Real, class MemorySpace>
+/// devices chunked_targets_per_thread against the device's resident threads. UnitSinCos: see
+/// pair_sincos (false only to compare the two in benchmarks).
+template <class Acc, int PerThread = 0, bool UnitSinCos = true, class ExecSpace, class Real,
+          class MemorySpace>
 void evaluate_psi_chunked(const ExecSpace& exec, const WaveSources<Real, MemorySpace>& src,
                           int begin, int end, const Kokkos::View<double*, MemorySpace>& re,
                           const Kokkos::View<double*, MemorySpace>& im, ChunkedShape shape = {}) {
@@ -437,7 +439,7 @@ void evaluate_psi_chunked(const ExecSpace& exec, const WaveSources<Real, MemoryS
   if constexpr (kHost) fill_reduced_phases(exec, views);
   auto launch = [&](auto per_thread) {
     constexpr int kPer = decltype(per_thread)::value;
-    using Kernel = PsiChunkKernel<Acc, kPer, Real, MemorySpace, ExecSpace, kHost>;
+    using Kernel = PsiChunkKernel<Acc, kPer, Real, MemorySpace, ExecSpace, kHost, UnitSinCos>;
     const int blocks = (end - begin + team * kPer - 1) / (team * kPer);
     Kokkos::TeamPolicy<ExecSpace> policy(exec, blocks * chunks, team);
     Kokkos::parallel_for("frost::wavefield::psi_chunks",
@@ -461,9 +463,9 @@ void evaluate_psi_chunked(const ExecSpace& exec, const WaveSources<Real, MemoryS
         break;
     }
   }
-  Kokkos::parallel_for("frost::wavefield::psi_combine",
-                       Kokkos::RangePolicy<ExecSpace>(exec, begin, end),
-                       PsiCombineKernel<Real, MemorySpace>{views, chunks, pre, pim, re, im});
+  Kokkos::parallel_for(
+      "frost::wavefield::psi_combine", Kokkos::RangePolicy<ExecSpace>(exec, begin, end),
+      PsiCombineKernel<Real, MemorySpace, UnitSinCos>{views, chunks, pre, pim, re, im});
 }
 
 /// psi_i for targets i in [begin, end) (node indices; the sources are all nodes). `re` and `im`

@@ -180,11 +180,12 @@ KOKKOS_INLINE_FUNCTION void quarter_turn_sincos(Real u, Real& s, Real& c) {
 /// fused-multiply-add pipes busy and the polynomial would add some twenty operations there. The
 /// error, below 1e-6 rad, stays under the rounding of k r + phase itself (an ulp of 50 quarter
 /// turns is 6e-6 rad). Everywhere else: quarter_turn_sincos. Kernels that must cancel a pair
-/// term (the j = i term) call this same function.
-template <class Real>
+/// term (the j = i term) call this same function. kUnit = false: the polynomial everywhere (for
+/// comparing the two).
+template <bool kUnit = true, class Real>
 KOKKOS_INLINE_FUNCTION void pair_sincos(Real u, Real& s, Real& c) {
 #if defined(__CUDA_ARCH__)
-  if constexpr (std::is_same_v<Real, float>) {
+  if constexpr (kUnit && std::is_same_v<Real, float>) {
     constexpr float kRound = 12582912.0f;  // 1.5 2^23: adding it rounds to an integer
     const float turns = 0.25f * u;
     const float whole = (turns + kRound) - kRound;
