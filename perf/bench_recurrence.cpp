@@ -144,7 +144,8 @@ void bench_eigen(double budget, const char* prec) {
 /// GFLOP/s of batched team matrix products at size n (the compute roof the dense methods see).
 double gemm_rate(int n) {
   using Mats = DenseViews<double, Mem>::Mats;
-  const int count = std::max(4, (1 << 24) / (n * n * n));
+  // Enough products to give every multiprocessor several teams at every n (a few thousand).
+  const int count = std::max(2048, (1 << 24) / (n * n * n));
   Mats X("X", 1, count, n, n), Y("Y", 1, count, n, n), Z("Z", 1, count, n, n);
   Kokkos::deep_copy(X, 0.5);
   Kokkos::deep_copy(Y, 0.25);
@@ -192,6 +193,7 @@ void bench_dense(double budget, int max_T, const char* prec, double cap) {
             std::max(bytes / bw, dense_flops(DenseMethod::kSequential, 0, B, T, n) / rate);
         double best = 1e300;
         std::string best_name;
+        std::map<std::string, double> seconds;  // per plan name
         auto time_plan = [&](const DensePlan& pl, const std::string& name) {
           const double sec = time_call(budget, [&] {
             dense_forward<Exec, S, Mem>(exec, pl.method, pl.chunk, A, b, h0, h, hT);
@@ -216,6 +218,7 @@ void bench_dense(double budget, int max_T, const char* prec, double cap) {
             continue;
           }
           const double sec = time_plan(pl, plan_name(pl));
+          seconds[plan_name(pl)] = sec;
           if (sec < best) {
             best = sec;
             best_name = plan_name(pl);
@@ -224,7 +227,15 @@ void bench_dense(double budget, int max_T, const char* prec, double cap) {
         const DensePlan autoplan =
             resolve_dense_plan(DenseMethod::kAuto, 0, B, T, n, exec.concurrency());
         const double sec = time_plan(autoplan, "auto=" + plan_name(autoplan));
-        std::printf("# auto/best %.3f (best %s)\n", sec / best, best_name.c_str());
+        // The choice's quality: the time of the plan auto picks, as measured in the row of that
+        // method (a second timing of the same kernels differs only by noise), over the best.
+        const auto picked = seconds.find(plan_name(autoplan));
+        if (picked != seconds.end())
+          std::printf("# auto picks %s: %.3f of the best (%s)\n", picked->first.c_str(),
+                      picked->second / best, best_name.c_str());
+        else
+          std::printf("# auto picks %s (%.3e s; the others over the cap)\n",
+                      plan_name(autoplan).c_str(), sec);
       }
     }
   }

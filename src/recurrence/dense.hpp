@@ -86,11 +86,18 @@ template <bool add, class Member, class MX, class MY, class MW, class MC>
 KOKKOS_INLINE_FUNCTION void team_product(const Member& m, int r, int k, int q, const MX& X,
                                          const MY& Y, const MW& W, const MC& C) {
 #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  // Walk the operands through pointers and strides: indexing the rank-2 subviews of rank-4
+  // views costs integer work per product that outweighs the multiply-add.
+  const auto xs0 = X.stride(0), xs1 = X.stride(1), ys0 = Y.stride(0), ys1 = Y.stride(1);
+  const auto* const x0 = X.data();
+  const auto* const y0 = Y.data();
   Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r * q), [&](int ij) {
     const int i = ij / q, j = ij % q;
     typename MC::non_const_value_type acc = 0;
     if constexpr (add) acc = W(i, j);  // the host path's order of additions
-    for (int l = 0; l < k; ++l) acc += X(i, l) * Y(l, j);
+    const auto* xi = x0 + i * xs0;
+    const auto* yj = y0 + j * ys1;
+    for (int l = 0; l < k; ++l) acc += xi[l * xs1] * yj[l * ys0];
     C(i, j) = acc;
   });
 #else
