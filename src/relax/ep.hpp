@@ -22,6 +22,9 @@
 // AsymEP (AsymNudgedField) removes that gap: the nudged phases also subtract (J* - J*^T)(z - z*),
 // the asymmetry of J at the free equilibrium, so their linearisation is J*^T and the same
 // estimate converges to the implicit gradient.
+//
+// Holomorphic EP (holomorphic.hpp) replaces the real pair +-beta by N complex nudges on a circle
+// (error O(beta^N)), for either estimator, with ep_param_gradient for the parameters.
 #pragma once
 
 #include <Kokkos_Core.hpp>
@@ -91,14 +94,15 @@ EpReport ep_input_gradient(const typename Mem::execution_space& exec, Field<Mem>
 }
 
 /// A differentiable loss L(z) of the state, for nudging: `gradient` evaluates L and dL/dz at z and
-/// makes z its linearisation point; `hvp` applies the (symmetric) Hessian there.
-template <class Mem>
+/// makes z its linearisation point; `hvp` applies the (symmetric) Hessian there. With Scalar =
+/// Complex, L is the holomorphic extension of a real loss (dL/dz and H complex, H = H^T).
+template <class Mem, class Scalar = double>
 class Loss {
  public:
   using Exec = typename Mem::execution_space;
-  using V = Vec<Mem>;
+  using V = Vec<Mem, Scalar>;
   virtual ~Loss() = default;
-  /// Returns L(z); g = dL/dz.
+  /// Returns L(z) (its real part for a complex state); g = dL/dz.
   virtual double gradient(const Exec& exec, const V& z, const V& g) = 0;
   /// out = (d^2 L / dz^2) v at the last point passed to `gradient`.
   virtual void hvp(const Exec& exec, const V& v, const V& out) = 0;
@@ -248,6 +252,16 @@ EpReport asym_ep_nudged_phases(const typename Mem::execution_space& exec, Field<
   return r;
 }
 
+/// g_theta = (dF/dtheta)^T g_x at the free equilibrium z0, from an estimate g_x of the input
+/// gradient (dF/dx = I). Leaves the field linearised at z0.
+template <class FieldT, class Mem>
+void ep_param_gradient(const typename Mem::execution_space& exec, FieldT& field, const Vec<Mem>& z0,
+                       const Vec<Mem>& g_x, const Vec<Mem>& g_theta) {
+  Vec<Mem> f("frost::relax::ep_f", field.size());
+  field.eval(exec, z0, f);
+  field.param_vjp(exec, g_x, g_theta);
+}
+
 /// From the free equilibrium z0 and the nudged states: the EP estimates of the input gradient
 /// g_x = -(zp - zm) / (2 beta) (dF/dx = I) and of the parameter gradient
 /// g_theta = (dF/dtheta)^T g_x at z0. `FieldT` has param_vjp (TransformerField). Leaves the field
@@ -258,9 +272,7 @@ void ep_gradients(const typename Mem::execution_space& exec, FieldT& field, cons
                   const Vec<Mem>& g_theta) {
   add_scaled(exec, zp, -1.0, zm, g_x);
   axpby(exec, 0.0, zp, -0.5 / beta, g_x);
-  Vec<Mem> f("frost::relax::ep_f", field.size());
-  field.eval(exec, z0, f);
-  field.param_vjp(exec, g_x, g_theta);
+  ep_param_gradient(exec, field, z0, g_x, g_theta);
 }
 
 /// The reference: implicit differentiation at the free equilibrium z0. Solves J^T lambda =

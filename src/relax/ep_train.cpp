@@ -17,6 +17,7 @@
 #include "core/rng.hpp"
 #include "relax/adam.hpp"
 #include "relax/ep.hpp"
+#include "relax/holomorphic.hpp"
 #include "relax/jacreg.hpp"
 #include "relax/readout.hpp"
 
@@ -55,7 +56,8 @@ void from_host(const std::vector<double>& h, const V& v) {
 struct History {
   long step = 0;
   std::vector<double> ce, free_rel;
-  std::vector<std::int64_t> iters, f_evals;  // steps x 3: free, +beta, -beta
+  // steps x (1 + nudged phases): free, then +beta, -beta (or the holomorphic phases in order).
+  std::vector<std::int64_t> iters, f_evals;
   std::vector<std::int8_t> gated;
   std::vector<std::int64_t> eval_step;
   std::vector<double> eval_ce;
@@ -223,6 +225,13 @@ void declare_train_params(core::ParamRegistry& reg) {
                  "AsymEP correction -(J* - J*^T)(z - z*) at the free equilibrium z* inside both "
                  "nudged phases (same solver), which makes the estimate converge to the "
                  "implicit gradient -J^-T dL/dz; each evaluation also costs a Jv and a J^T v");
+  reg.add_int("train.holomorphic_points", 0,
+              "ep_train: 0: the real nudges +-beta; N >= 2: holomorphic EP, the nudged phases of "
+              "train.estimator at the N complex nudges beta e^(2 pi i n / N) (complex states, "
+              "realified for relax.solver), the gradient from their Fourier mean (error O(beta^N) "
+              "against O(beta^2)); the conjugate phases are not solved, so floor(N/2) + 1 are")
+      .min(0)
+      .max(64);
   reg.add_real("train.jacreg.weight", 0.0,
                "ep_train: starting weight of the Hutchinson Jacobian penalty P = mean over "
                "probes e of ||J_nc e||^2 / ||e||^2 at the free equilibrium (J_nc: Jacobian of "
@@ -272,6 +281,10 @@ void check_train(const core::ParamSet& p, const std::string& file) {
   const double cap = p.get_real("train.weight_cap");
   if (cap != 0.0 && cap < 1.0)
     throw core::InputError(file + ": relax.train.weight_cap: must be 0 (no cap) or at least 1");
+  if (p.get_int("train.holomorphic_points") == 1)
+    throw core::InputError(file +
+                           ": relax.train.holomorphic_points: must be 0 (the real pair) or at "
+                           "least 2");
   if (p.get_real("train.jacreg.weight_min") > p.get_real("train.jacreg.weight_max"))
     throw core::InputError(file +
                            ": relax.train.jacreg.weight_min: must not exceed "
@@ -303,6 +316,9 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
   ao.beta2 = p.get_real("train.adam.beta2");
   ao.eps = p.get_real("train.adam.eps");
   const bool asym = p.get_string("train.estimator") == "asym_ep";
+  const int holo = static_cast<int>(p.get_int("train.holomorphic_points"));
+  // Solved nudged phases per step: the real pair, or n = 0..floor(N/2) of the N on the circle.
+  const int phases = holo >= 2 ? holo / 2 + 1 : 2;
   JacregOptions jr;
   jr.weight = p.get_real("train.jacreg.weight");
   jr.probes = static_cast<int>(p.get_int("train.jacreg.probes"));
@@ -320,6 +336,14 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
   if (asym) at_root.emplace(field.twin(exec));
   CrossEntropyReadout<Mem> ro(R, C, NV);
   ro.init(p.get_real("train.readout_scale"), spec.seed, spec.run, kChainReadout);
+  // Holomorphic EP's complex extensions of the field and the readout (parameters, input, weights
+  // and targets copied in before each step's nudged phases).
+  std::optional<TransformerField<Mem, Complex>> cfield;
+  std::optional<CrossEntropyReadout<Mem, Complex>> cro;
+  if (holo >= 2) {
+    cfield.emplace(field.holomorphic_twin(exec));
+    cro.emplace(ro.holomorphic_twin(exec));
+  }
   V E("frost::relax::embedding", std::size_t(NV) * C);
   {
     auto h = Kokkos::create_mirror_view(E);
@@ -433,23 +457,37 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
     const double ce = ro.gradient(exec, z, V());
     h.ce.push_back(ce);
     h.free_rel.push_back(fr.final_rel);
-    std::array<std::int64_t, 3> it{fr.iterations, 0, 0}, fe{fr.f_evals, 0, 0};
+    std::vector<std::int64_t> it(1 + phases, 0), fe(1 + phases, 0);
+    it[0] = fr.iterations;
+    fe[0] = fr.f_evals;
     bool ok = fr.converged && std::isfinite(ce);
     if (ok || !gate) {
       // Nudged phases from z*.
-      EpReport er;
       if (asym) {
         Kokkos::deep_copy(exec, at_root->params(), theta);
         Kokkos::deep_copy(exec, at_root->input(), x);
-        er = asym_ep_nudged_phases(exec, field, *at_root, ro, z, beta, opt, zp, zm);
-      } else {
-        er = ep_nudged_phases(exec, field, ro, z, beta, opt, zp, zm);
       }
-      it[1] = er.plus.iterations;
-      it[2] = er.minus.iterations;
-      fe[1] = er.plus.f_evals;
-      fe[2] = er.minus.f_evals;
-      ok = ok && er.plus.converged && er.minus.converged;
+      if (holo >= 2) {
+        Kokkos::deep_copy(exec, cfield->params(), theta);
+        TransformerField<Mem>::copy_to_complex(exec, x, cfield->input());
+        ro.copy_into(exec, *cro);
+        const HolomorphicEpReport hr = holomorphic_ep_input_gradient(
+            exec, *cfield, *cro, z, beta, holo, opt, gx, asym ? &*at_root : nullptr);
+        for (int k = 0; k < phases; ++k) {
+          it[1 + k] = hr.phases[k].iterations;
+          fe[1 + k] = hr.phases[k].f_evals;
+        }
+        ok = ok && hr.converged();
+      } else {
+        const EpReport er =
+            asym ? asym_ep_nudged_phases(exec, field, *at_root, ro, z, beta, opt, zp, zm)
+                 : ep_nudged_phases(exec, field, ro, z, beta, opt, zp, zm);
+        it[1] = er.plus.iterations;
+        it[2] = er.minus.iterations;
+        fe[1] = er.plus.f_evals;
+        fe[2] = er.minus.f_evals;
+        ok = ok && er.plus.converged && er.minus.converged;
+      }
     }
     h.iters.insert(h.iters.end(), it.begin(), it.end());
     h.f_evals.insert(h.f_evals.end(), fe.begin(), fe.end());
@@ -458,8 +496,12 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
     if (skip) {
       ++h.gated_steps;
     } else {
-      // EP gradients of theta and x, then the readout's own gradient at z* and E's through x.
-      ep_gradients(exec, field, z, zp, zm, beta, gx, gtheta);
+      // EP gradients of theta and x (holomorphic EP has g_x already), then the readout's own
+      // gradient at z* and E's through x.
+      if (holo >= 2)
+        ep_param_gradient(exec, field, z, gx, gtheta);
+      else
+        ep_gradients(exec, field, z, zp, zm, beta, gx, gtheta);
       if (jacreg_on) {
         // The penalty's gradient at the free equilibrium, added with the current weight; then
         // the controller moves the weight.
@@ -496,6 +538,7 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
   res.set("task", core::Value::of_string("ep_train"));
   res.set("solver", core::Value::of_string(opt.method));
   res.set("estimator", core::Value::of_string(asym ? "asym_ep" : "ep"));
+  res.set("holomorphic_points", core::Value::of_int(holo));
   res.set("eps", core::Value::of_real(opt.eps));
   res.set("beta", core::Value::of_real(beta));
   res.set("steps", core::Value::of_int(static_cast<long long>(S)));
@@ -520,19 +563,26 @@ void run_train(core::RunContext& ctx, const TransformerSpec& spec, const SolverO
   for (double e : h.eval_ce)
     if (e < best) best = e;
   res.set("eval_ce_best", core::Value::of_real(best));
-  double mean_it[3] = {0.0, 0.0, 0.0};
+  const std::size_t width = 1 + static_cast<std::size_t>(phases);
+  std::vector<double> mean_it(width, 0.0);
   for (std::size_t s = 0; s < S; ++s)
-    for (int k = 0; k < 3; ++k) mean_it[k] += double(h.iters[3 * s + k]) / double(S);
+    for (std::size_t k = 0; k < width; ++k)
+      mean_it[k] += double(h.iters[width * s + k]) / double(S);
   res.set("iters_free_mean", core::Value::of_real(mean_it[0]));
-  res.set("iters_plus_mean", core::Value::of_real(mean_it[1]));
-  res.set("iters_minus_mean", core::Value::of_real(mean_it[2]));
+  if (holo < 2) {
+    res.set("iters_plus_mean", core::Value::of_real(mean_it[1]));
+    res.set("iters_minus_mean", core::Value::of_real(mean_it[2]));
+  }
+  double nudged = 0.0;
+  for (std::size_t k = 1; k < width; ++k) nudged += mean_it[k] / double(phases);
+  res.set("iters_nudged_mean", core::Value::of_real(nudged));
   res.set("seconds",
           core::Value::of_real(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()));
   res.add_f64("train/ce", {S}, h.ce);
   res.add_f64("train/free_residual", {S}, h.free_rel);
-  res.add_i64("train/iterations", {S, 3}, h.iters);
-  res.add_i64("train/f_evals", {S, 3}, h.f_evals);
+  res.add_i64("train/iterations", {S, width}, h.iters);
+  res.add_i64("train/f_evals", {S, width}, h.f_evals);
   res.add_i8("train/gated", {S}, h.gated);
   if (!h.jacreg.empty()) {
     const auto SJ = static_cast<std::uint64_t>(h.jacreg.size());

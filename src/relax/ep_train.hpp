@@ -1,8 +1,9 @@
 // Training a character-level model by equilibrium propagation (`relax.task: ep_train`): byte
 // tokens of a text file, an embedding E (V x C) giving the field's input x, the transformer-block
 // field's equilibrium z*, and a cross-entropy readout W (C x V) on z* at every position. The
-// gradient is plain EP's or AsymEP's (`train.estimator`, ep.hpp), optionally with the Hutchinson
-// Jacobian penalty and its controller (`train.jacreg.*`, jacreg.hpp).
+// gradient is plain EP's or AsymEP's (`train.estimator`, ep.hpp), from the real nudges +-beta or
+// from N complex ones on a circle (`train.holomorphic_points`, holomorphic.hpp), optionally with
+// the Hutchinson Jacobian penalty and its controller (`train.jacreg.*`, jacreg.hpp).
 #pragma once
 
 #include <cstddef>

@@ -10,16 +10,18 @@
 
 namespace frost::relax {
 
-/// A vector field on flat state vectors in memory space `Mem`.
+/// A vector field on flat state vectors of `Scalar` in memory space `Mem`.
 ///
 /// Invariant: `eval(z, f)` also makes z the linearisation point, and `jvp`/`vjp` apply J = dF/dz
 /// at the last point passed to `eval`. Solvers evaluate F at a point before they ask for J there,
-/// so the activations of that forward pass are reused instead of recomputed.
-template <class Mem>
+/// so the activations of that forward pass are reused instead of recomputed. With Scalar =
+/// Complex the field is the holomorphic extension of a real one: J is complex-linear and `vjp`
+/// applies the plain transpose J^T (not J^H).
+template <class Mem, class Scalar = double>
 class Field {
  public:
   using Exec = typename Mem::execution_space;
-  using V = Vec<Mem>;
+  using V = Vec<Mem, Scalar>;
   virtual ~Field() = default;
   /// N, the length of the state vector.
   virtual std::size_t size() const = 0;

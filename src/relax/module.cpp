@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <string>
 
 #include "core/error.hpp"
 #include "relax/diagnostics.hpp"
@@ -283,7 +284,7 @@ namespace {
 std::string train_report(const std::vector<core::RunResult>& runs) {
   std::ostringstream o;
   char line[256];
-  std::snprintf(line, sizeof line, "%4s %-9s %-7s %6s %6s %6s %9s %9s %9s %9s %9s %7s %7s %8s\n",
+  std::snprintf(line, sizeof line, "%4s %-9s %-10s %6s %6s %6s %9s %9s %9s %9s %9s %7s %7s %8s\n",
                 "run", "solver", "grad", "eps", "steps", "gated", "ce first", "ce last", "eval 0",
                 "eval end", "unigram", "it free", "it nudg", "seconds");
   o << line;
@@ -295,17 +296,20 @@ std::string train_report(const std::vector<core::RunResult>& runs) {
     auto num = [&](const char* k) { return r.number(k, std::nan("")); };
     const core::Value* s = r.find("solver");
     const core::Value* est = r.find("estimator");
+    std::string grad = est ? est->s : "-";
+    const double points = num("holomorphic_points");
+    if (points >= 2) grad += "/h" + std::to_string(static_cast<int>(points));
     std::snprintf(
         line, sizeof line,
-        "%4d %-9s %-7s %6.3g %6.0f %6.0f %9.4f %9.4f %9.4f %9.4f %9.4f %7.1f %7.1f %8.1f\n", r.id,
-        s ? s->s.c_str() : "-", est ? est->s.c_str() : "-", num("eps"), num("steps"),
-        num("gated_steps"), num("train_ce_first"), num("train_ce_final"), num("eval_ce_first"),
-        num("eval_ce_final"), num("unigram_entropy"), num("iters_free_mean"),
-        0.5 * (num("iters_plus_mean") + num("iters_minus_mean")), num("seconds"));
+        "%4d %-9s %-10s %6.3g %6.0f %6.0f %9.4f %9.4f %9.4f %9.4f %9.4f %7.1f %7.1f %8.1f\n", r.id,
+        s ? s->s.c_str() : "-", grad.c_str(), num("eps"), num("steps"), num("gated_steps"),
+        num("train_ce_first"), num("train_ce_final"), num("eval_ce_first"), num("eval_ce_final"),
+        num("unigram_entropy"), num("iters_free_mean"), num("iters_nudged_mean"), num("seconds"));
     o << line;
   }
   o << "(cross-entropies in nats; ce first/last: mean over the first/last tenth of the steps; "
-       "unigram: entropy of the training split's bytes; grad: train.estimator)\n";
+       "unigram: entropy of the training split's bytes; grad: train.estimator, /hN with N "
+       "holomorphic points; it nudg: mean per nudged phase)\n";
   return o.str();
 }
 

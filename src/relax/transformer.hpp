@@ -11,6 +11,11 @@
 //  * w S z (skew, default w = 0): S rotates channel pairs (2i, 2i+1) by a quarter turn, an
 //    antisymmetric coupling that shifts the spectrum of J by +-iw. It gives decks and tests a
 //    rotating mode of known frequency on top of the block's own.
+// The state may be complex (TransformerField<Mem, Complex>, parameters still real): every step is
+// then the holomorphic extension of the real one (LayerNorm and RMS norm with mean squares, not
+// moduli, and the principal square root; softmax shifted by the largest real part, a constant
+// that cancels; complex tanh), so F is holomorphic in z, jvp applies the complex-linear J and
+// vjp its plain transpose J^T. Holomorphic EP (holomorphic.hpp) nudges it with complex beta.
 #pragma once
 
 #include <Kokkos_Core.hpp>
@@ -38,14 +43,17 @@ struct TransformerSpec {
 };
 
 /// The transformer-block field with parameters drawn from Philox streams (seed, run, one chain per
-/// tensor), resident in memory space `Mem`. Invariants: C % heads == 0 and C even when skew != 0.
-template <class Mem>
-class TransformerField : public Field<Mem> {
+/// tensor), resident in memory space `Mem`, on states of `Scalar` (double, or Complex for the
+/// holomorphic extension). Invariants: C % heads == 0 and C even when skew != 0.
+template <class Mem, class Scalar = double>
+class TransformerField : public Field<Mem, Scalar> {
  public:
   using Exec = typename Mem::execution_space;
-  using V = Vec<Mem>;
-  using M = Kokkos::View<double**, Kokkos::LayoutRight, Mem>;
-  using P4 = Kokkos::View<double****, Kokkos::LayoutRight, Mem>;
+  using V = Vec<Mem, Scalar>;                                   ///< states and activations
+  using M = Kokkos::View<Scalar**, Kokkos::LayoutRight, Mem>;   ///< activations, R x width
+  using PV = Vec<Mem>;                                          ///< parameters (always real)
+  using PM = Kokkos::View<double**, Kokkos::LayoutRight, Mem>;  ///< parameter matrices
+  using P4 = Kokkos::View<Scalar****, Kokkos::LayoutRight, Mem>;
 
   explicit TransformerField(const TransformerSpec& s) : s_(s) {
     if (s.C % s.heads != 0) throw std::invalid_argument("relax: C must be a multiple of heads");
@@ -56,7 +64,7 @@ class TransformerField : public Field<Mem> {
     D_ = s.C / s.heads;
     // All parameters live in one flat array (theta), so they can be perturbed, saved and
     // differentiated as one vector; the named tensors are views into it.
-    theta_ = V("frost::relax::theta", Params::count(C_, Hf_));
+    theta_ = PV("frost::relax::theta", Params::count(C_, Hf_));
     const Params prm = Params::over(theta_.data(), C_, Hf_);
     g1_ = prm.g1;
     b1n_ = prm.b1;
@@ -76,7 +84,7 @@ class TransformerField : public Field<Mem> {
     auto fill = [&](auto view, double mean, double sd) {
       auto h = Kokkos::create_mirror_view(view);
       core::RandomStream rs(s.seed, s.run, chain++);
-      double* p = h.data();
+      auto* p = h.data();
       for (std::size_t i = 0; i < h.size(); ++i)
         p[i] = mean + sd * std::sqrt(3.0) * (2.0 * rs.uniform() - 1.0);
       Kokkos::deep_copy(view, h);
@@ -112,10 +120,10 @@ class TransformerField : public Field<Mem> {
   std::size_t size() const override { return std::size_t(R_) * C_; }
   /// All parameters as one flat vector (LN1 gain, bias, LN2 gain, bias, Wq, Wk, Wv, Wo, W1, W2,
   /// b1, b2; matrices row-major). Writing into it changes the field.
-  const V& params() const { return theta_; }
+  const PV& params() const { return theta_; }
 
-  /// g = (dF/dtheta)^T u at the linearisation point (g laid out like params()).
-  void param_vjp(const Exec& exec, const V& u, const V& g) {
+  /// g = (dF/dtheta)^T u at the linearisation point (g laid out like params()). Real fields only.
+  void param_vjp(const Exec& exec, const V& u, const PV& g) {
     const M U = as_mat(u);
     const Params G = Params::over(g.data(), C_, Hf_);
     // FFN: yF = act(u2 W1 + b1) W2 + b2, u2 = g2 n2 + b2n.
@@ -157,6 +165,22 @@ class TransformerField : public Field<Mem> {
     Kokkos::deep_copy(exec, t.x_, x_);
     exec.fence();
     return t;
+  }
+
+  /// The holomorphic extension of this field: same spec, parameters and input copied (the input
+  /// as a complex vector with zero imaginary part), activations of its own.
+  TransformerField<Mem, Complex> holomorphic_twin(const Exec& exec) const {
+    TransformerField<Mem, Complex> t(s_);
+    Kokkos::deep_copy(exec, t.params(), theta_);
+    copy_to_complex(exec, x_, t.input());
+    exec.fence();
+    return t;
+  }
+  /// out = in + 0i (public because CUDA's device lambdas need it).
+  static void copy_to_complex(const Exec& exec, const V& in, const Vec<Mem, Complex>& out) {
+    Kokkos::parallel_for(
+        "frost::relax::to_complex", Kokkos::RangePolicy<Exec>(exec, 0, in.extent(0)),
+        KOKKOS_LAMBDA(const int i) { out(i) = Complex(real_part(in(i)), 0.0); });
   }
 
   /// out = J_nc v at the linearisation point: the Jacobian of the learned part Attn(LN1 z) +
@@ -251,7 +275,7 @@ class TransformerField : public Field<Mem> {
 
   // Implementation steps below are public because CUDA's device lambdas need it.
   template <class Mat>
-  static KOKKOS_INLINE_FUNCTION double skew_of(const Mat& Z, int r, int j) {
+  static KOKKOS_INLINE_FUNCTION Scalar skew_of(const Mat& Z, int r, int j) {
     // (S z)_{2i} = z_{2i+1}, (S z)_{2i+1} = -z_{2i}.
     return (j & 1) ? -Z(r, j - 1) : Z(r, j + 1);
   }
@@ -262,20 +286,20 @@ class TransformerField : public Field<Mem> {
 
   /// The parameter tensors as views into one flat array of count(C, Hf) doubles.
   struct Params {
-    V g1, b1, g2, b2, bf1, bf2;
-    M Wq, Wk, Wv, Wo, W1, W2;
+    PV g1, b1, g2, b2, bf1, bf2;
+    PM Wq, Wk, Wv, Wo, W1, W2;
     static std::size_t count(int C, int Hf) {
       return 4 * std::size_t(C) + 4 * std::size_t(C) * C + 2 * std::size_t(C) * Hf + Hf + C;
     }
     static Params over(double* base, int C, int Hf) {
       Params p;
       auto vec = [&](int n) {
-        V v(base, n);
+        PV v(base, n);
         base += n;
         return v;
       };
       auto mat = [&](int r, int c) {
-        M m(base, r, c);
+        PM m(base, r, c);
         base += std::size_t(r) * c;
         return m;
       };
@@ -295,8 +319,8 @@ class TransformerField : public Field<Mem> {
     }
   };
 
-  /// G = X^T Y (X: R x K, Y: R x N, G: K x N), summed over rows.
-  void outer(const Exec& exec, const M& X, const M& Y, const M& G) const {
+  /// G = X^T Y (X: R x K, Y: R x N, G: K x N), summed over rows (real fields).
+  void outer(const Exec& exec, const M& X, const M& Y, const PM& G) const {
     const int rows = R_;
     Kokkos::parallel_for(
         "frost::relax::param_outer", policy2(exec, G.extent(0), G.extent(1)),
@@ -307,8 +331,8 @@ class TransformerField : public Field<Mem> {
         });
   }
 
-  /// g(j) = sum_r Y(r, j) (times W(r, j) when W is allocated).
-  void col_sum(const Exec& exec, const M& Y, const M& W, const V& g) const {
+  /// g(j) = sum_r Y(r, j) (times W(r, j) when W is allocated; real fields).
+  void col_sum(const Exec& exec, const M& Y, const M& W, const PV& g) const {
     const int rows = R_;
     const bool weighted = W.data() != nullptr;
     Kokkos::parallel_for(
@@ -321,7 +345,7 @@ class TransformerField : public Field<Mem> {
   }
 
   /// Y (+)= X W (X: R x K, W: K x N) or, with `trans`, Y (+)= X W^T (X: R x N, W: K x N, Y: R x K).
-  void matmul(const Exec& exec, const M& X, const M& W, const M& Y, bool accumulate,
+  void matmul(const Exec& exec, const M& X, const PM& W, const M& Y, bool accumulate,
               bool trans = false) const {
     const int rows = static_cast<int>(Y.extent(0)), cols = static_cast<int>(Y.extent(1));
     const int inner = static_cast<int>(X.extent(1));
@@ -330,7 +354,7 @@ class TransformerField : public Field<Mem> {
       Kokkos::parallel_for(
           "frost::relax::matmul", policy2(exec, rows, cols),
           KOKKOS_LAMBDA(const int r, const int j) {
-            double s = 0.0;
+            Scalar s = 0.0;
             for (int k = 0; k < inner; ++k) s += X(r, k) * W(k, j);
             Y(r, j) = keep * Y(r, j) + s;
           });
@@ -338,31 +362,31 @@ class TransformerField : public Field<Mem> {
       Kokkos::parallel_for(
           "frost::relax::matmul_t", policy2(exec, rows, cols),
           KOKKOS_LAMBDA(const int r, const int j) {
-            double s = 0.0;
+            Scalar s = 0.0;
             for (int k = 0; k < inner; ++k) s += X(r, k) * W(j, k);
             Y(r, j) = keep * Y(r, j) + s;
           });
   }
 
-  void add_bias(const Exec& exec, const M& Y, const V& b) const {
+  void add_bias(const Exec& exec, const M& Y, const PV& b) const {
     Kokkos::parallel_for(
         "frost::relax::add_bias", policy2(exec, Y.extent(0), Y.extent(1)),
         KOKKOS_LAMBDA(const int r, const int j) { Y(r, j) += b(j); });
   }
 
   /// n = (z - mean) * rstd, u = gain n + bias, per row.
-  void layer_norm(const Exec& exec, const M& Z, const V& gain, const V& bias, const M& n,
+  void layer_norm(const Exec& exec, const M& Z, const PV& gain, const PV& bias, const M& n,
                   const V& rstd, const M& u) const {
     const int C = C_;
     Kokkos::parallel_for(
         "frost::relax::layer_norm", Kokkos::RangePolicy<Exec>(exec, 0, R_),
         KOKKOS_LAMBDA(const int r) {
-          double mu = 0.0;
+          Scalar mu = 0.0;
           for (int j = 0; j < C; ++j) mu += Z(r, j);
-          mu /= C;
-          double var = 0.0;
+          mu /= double(C);
+          Scalar var = 0.0;
           for (int j = 0; j < C; ++j) var += (Z(r, j) - mu) * (Z(r, j) - mu);
-          const double s = 1.0 / Kokkos::Experimental::sqrt(var / C + 1e-5);
+          const Scalar s = 1.0 / scalar_sqrt(var / double(C) + 1e-5);
           rstd(r) = s;
           for (int j = 0; j < C; ++j) {
             n(r, j) = (Z(r, j) - mu) * s;
@@ -372,37 +396,37 @@ class TransformerField : public Field<Mem> {
   }
 
   /// du = gain * rstd (v - mean v - n mean(n (v - mean v))).
-  void ln_jvp(const Exec& exec, const M& Vv, const M& n, const V& rstd, const V& gain,
+  void ln_jvp(const Exec& exec, const M& Vv, const M& n, const V& rstd, const PV& gain,
               const M& du) const {
     const int C = C_;
     Kokkos::parallel_for(
         "frost::relax::ln_jvp", Kokkos::RangePolicy<Exec>(exec, 0, R_), KOKKOS_LAMBDA(const int r) {
-          double mv = 0.0, mnv = 0.0;
+          Scalar mv = 0.0, mnv = 0.0;
           for (int j = 0; j < C; ++j) {
             mv += Vv(r, j);
             mnv += n(r, j) * Vv(r, j);
           }
-          mv /= C;
-          mnv /= C;  // mean(n) = 0, so mean(n (v - mean v)) = mean(n v)
+          mv /= double(C);
+          mnv /= double(C);  // mean(n) = 0, so mean(n (v - mean v)) = mean(n v)
           for (int j = 0; j < C; ++j)
             du(r, j) = gain(j) * rstd(r) * (Vv(r, j) - mv - n(r, j) * mnv);
         });
   }
 
   /// out += rstd (gn - mean gn - n mean(n gn)), gn = gain * gu.
-  void ln_vjp(const Exec& exec, const M& gu, const M& n, const V& rstd, const V& gain,
+  void ln_vjp(const Exec& exec, const M& gu, const M& n, const V& rstd, const PV& gain,
               const M& out) const {
     const int C = C_;
     Kokkos::parallel_for(
         "frost::relax::ln_vjp", Kokkos::RangePolicy<Exec>(exec, 0, R_), KOKKOS_LAMBDA(const int r) {
-          double mg = 0.0, mng = 0.0;
+          Scalar mg = 0.0, mng = 0.0;
           for (int j = 0; j < C; ++j) {
-            const double gn = gain(j) * gu(r, j);
+            const Scalar gn = gain(j) * gu(r, j);
             mg += gn;
             mng += n(r, j) * gn;
           }
-          mg /= C;
-          mng /= C;
+          mg /= double(C);
+          mng /= double(C);
           for (int j = 0; j < C; ++j)
             out(r, j) += rstd(r) * (gain(j) * gu(r, j) - mg - n(r, j) * mng);
         });
@@ -414,9 +438,9 @@ class TransformerField : public Field<Mem> {
     Kokkos::parallel_for(
         "frost::relax::rms_heads", policy2(exec, R_, s_.heads),
         KOKKOS_LAMBDA(const int r, const int h) {
-          double m = 0.0;
+          Scalar m = 0.0;
           for (int d = 0; d < D; ++d) m += A(r, h * D + d) * A(r, h * D + d);
-          const double s = 1.0 / Kokkos::Experimental::sqrt(m / D + 1e-6);
+          const Scalar s = 1.0 / scalar_sqrt(m / double(D) + 1e-6);
           rs(r, h) = s;
           for (int d = 0; d < D; ++d) A(r, h * D + d) *= s;
         });
@@ -428,9 +452,9 @@ class TransformerField : public Field<Mem> {
     Kokkos::parallel_for(
         "frost::relax::rms_jvp", policy2(exec, R_, s_.heads),
         KOKKOS_LAMBDA(const int r, const int h) {
-          double m = 0.0;
+          Scalar m = 0.0;
           for (int d = 0; d < D; ++d) m += Ahat(r, h * D + d) * dA(r, h * D + d);
-          m /= D;
+          m /= double(D);
           for (int d = 0; d < D; ++d)
             dA(r, h * D + d) = rs(r, h) * (dA(r, h * D + d) - Ahat(r, h * D + d) * m);
         });
@@ -447,16 +471,17 @@ class TransformerField : public Field<Mem> {
         KOKKOS_LAMBDA(const int idx) {
           const int t = idx % T, h = (idx / T) % H, b = idx / (T * H);
           const int rt = b * T + t;
+          // Shift by the largest real part: any constant cancels in the softmax.
           double mx = -1e300;
           for (int s = 0; s <= t; ++s) {
-            double l = 0.0;
+            Scalar l = 0.0;
             for (int d = 0; d < D; ++d) l += q(rt, h * D + d) * k(b * T + s, h * D + d);
             P(b, h, t, s) = l * scale;
-            mx = Kokkos::Experimental::fmax(mx, l * scale);
+            mx = Kokkos::Experimental::fmax(mx, real_part(l * scale));
           }
-          double z = 0.0;
+          Scalar z = 0.0;
           for (int s = 0; s <= t; ++s) {
-            P(b, h, t, s) = Kokkos::Experimental::exp(P(b, h, t, s) - mx);
+            P(b, h, t, s) = scalar_exp(P(b, h, t, s) - mx);
             z += P(b, h, t, s);
           }
           for (int d = 0; d < D; ++d) o(rt, h * D + d) = 0.0;
@@ -479,10 +504,10 @@ class TransformerField : public Field<Mem> {
         KOKKOS_LAMBDA(const int idx) {
           const int t = idx % T, h = (idx / T) % H, b = idx / (T * H);
           const int rt = b * T + t;
-          double mean_dl = 0.0;
+          Scalar mean_dl = 0.0;
           for (int s = 0; s <= t; ++s) {
             const int rs = b * T + s;
-            double dl = 0.0;
+            Scalar dl = 0.0;
             for (int d = 0; d < D; ++d)
               dl += dq(rt, h * D + d) * k(rs, h * D + d) + q(rt, h * D + d) * dk(rs, h * D + d);
             mean_dl += P(b, h, t, s) * dl * scale;
@@ -490,10 +515,11 @@ class TransformerField : public Field<Mem> {
           for (int d = 0; d < D; ++d) dO(rt, h * D + d) = 0.0;
           for (int s = 0; s <= t; ++s) {
             const int rs = b * T + s;
-            double dl = 0.0;
+            Scalar dl = 0.0;
             for (int d = 0; d < D; ++d)
               dl += dq(rt, h * D + d) * k(rs, h * D + d) + q(rt, h * D + d) * dk(rs, h * D + d);
-            const double p = P(b, h, t, s), dp = p * (dl * scale - mean_dl);
+            const Scalar p = P(b, h, t, s);
+            const Scalar dp = p * (dl * scale - mean_dl);
             for (int d = 0; d < D; ++d)
               dO(rt, h * D + d) += dp * v(rs, h * D + d) + p * dv(rs, h * D + d);
           }
@@ -514,9 +540,9 @@ class TransformerField : public Field<Mem> {
         KOKKOS_LAMBDA(const int idx) {
           const int t = idx % T, h = (idx / T) % H, b = idx / (T * H);
           const int rt = b * T + t;
-          double dl = 0.0;
+          Scalar dl = 0.0;
           for (int s = 0; s <= t; ++s) {
-            double gp = 0.0;
+            Scalar gp = 0.0;
             for (int d = 0; d < D; ++d) gp += go(rt, h * D + d) * v(b * T + s, h * D + d);
             dl += P(b, h, t, s) * gp;
           }
@@ -524,9 +550,9 @@ class TransformerField : public Field<Mem> {
           for (int d = 0; d < D; ++d) gq(rt, h * D + d) = 0.0;
           for (int s = 0; s <= t; ++s) {
             const int rs = b * T + s;
-            double gp = 0.0;
+            Scalar gp = 0.0;
             for (int d = 0; d < D; ++d) gp += go(rt, h * D + d) * v(rs, h * D + d);
-            const double gl = P(b, h, t, s) * (gp - dl) * scale;
+            const Scalar gl = P(b, h, t, s) * (gp - dl) * scale;
             for (int d = 0; d < D; ++d) gq(rt, h * D + d) += gl * k(rs, h * D + d);
           }
         });
@@ -541,10 +567,10 @@ class TransformerField : public Field<Mem> {
           }
           for (int t = s; t < T; ++t) {
             const int rt = b * T + t;
-            double gp = 0.0;
+            Scalar gp = 0.0;
             for (int d = 0; d < D; ++d) gp += go(rt, h * D + d) * v(rs, h * D + d);
-            const double p = P(b, h, t, s);
-            const double gl = p * (gp - delta(b * H + h, t)) * scale;
+            const Scalar p = P(b, h, t, s);
+            const Scalar gl = p * (gp - delta(b * H + h, t)) * scale;
             for (int d = 0; d < D; ++d) {
               gk(rs, h * D + d) += gl * q(rt, h * D + d);
               gv(rs, h * D + d) += p * go(rt, h * D + d);
@@ -557,14 +583,13 @@ class TransformerField : public Field<Mem> {
   void activation(const Exec& exec) const {
     const auto h = h_, g = g_;
     const bool gelu = s_.gelu;
+    const double k = kGeluK;  // a copy: complex operators take it by reference, off the device
     Kokkos::parallel_for(
         "frost::relax::ffn_activation", policy2(exec, R_, Hf_),
         KOKKOS_LAMBDA(const int r, const int j) {
-          const double x = h(r, j);
-          g(r, j) =
-              gelu ? 0.5 * x *
-                         (1.0 + Kokkos::Experimental::tanh(kGeluK * (x + 0.044715 * x * x * x)))
-                   : Kokkos::Experimental::tanh(x);
+          const Scalar x = h(r, j);
+          g(r, j) = gelu ? Scalar(0.5 * x * (1.0 + scalar_tanh(k * (x + 0.044715 * x * x * x))))
+                         : scalar_tanh(x);
         });
   }
 
@@ -572,17 +597,17 @@ class TransformerField : public Field<Mem> {
   void act_scale(const Exec& exec, const M& t) const {
     const auto h = h_;
     const bool gelu = s_.gelu;
+    const double k = kGeluK;
     Kokkos::parallel_for(
         "frost::relax::ffn_act_scale", policy2(exec, R_, Hf_),
         KOKKOS_LAMBDA(const int r, const int j) {
-          const double x = h(r, j);
-          double d;
+          const Scalar x = h(r, j);
+          Scalar d;
           if (gelu) {
-            const double th = Kokkos::Experimental::tanh(kGeluK * (x + 0.044715 * x * x * x));
-            d = 0.5 * (1.0 + th) +
-                0.5 * x * (1.0 - th * th) * kGeluK * (1.0 + 3.0 * 0.044715 * x * x);
+            const Scalar th = scalar_tanh(k * (x + 0.044715 * x * x * x));
+            d = 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * k * (1.0 + 3.0 * 0.044715 * x * x);
           } else {
-            const double th = Kokkos::Experimental::tanh(x);
+            const Scalar th = scalar_tanh(x);
             d = 1.0 - th * th;
           }
           t(r, j) *= d;
@@ -593,9 +618,10 @@ class TransformerField : public Field<Mem> {
 
   TransformerSpec s_;
   int R_, C_, Hf_, D_;
-  V theta_;
-  V g1_, b1n_, g2_, b2n_, bf1_, bf2_, x_, s1_, s2_;
-  M Wq_, Wk_, Wv_, Wo_, W1_, W2_;
+  PV theta_;
+  PV g1_, b1n_, g2_, b2n_, bf1_, bf2_;
+  V x_, s1_, s2_;
+  PM Wq_, Wk_, Wv_, Wo_, W1_, W2_;
   M n1_, u1_, q_, k_, v_, o_, n2_, u2_, yA_, yF_, h_, g_, th_, rq_, rk_, delta_;
   M t1_, t2_, t3_, t4_, t5_, t6_;
   P4 P_;

@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "../source_dir.hpp"
 #include "core/checkpoint.hpp"
 #include "core/deck.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "seqmodel/module.hpp"
+#include "source_dir.hpp"
 
 namespace frost::seqmodel {
 namespace {
