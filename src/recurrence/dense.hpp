@@ -57,10 +57,13 @@ struct DensePlan {
 };
 /// What `auto` and `chunk = 0` stand for. The parallel methods do about n times the flops of
 /// the sequential loop, so they pay only when the machine runs many more threads than the
-/// sequential loop can use (B n rows): then cyclic reduction, the work-efficient log-depth one.
-/// chunk = 0 picks about sqrt(T) (balances the chunk pass against the carry pass).
-DensePlan resolve_dense_plan(DenseMethod requested, int chunk, int B, int T, int n,
-                             int concurrency);
+/// sequential loop can use (B n rows): then cyclic reduction, the work-efficient log-depth one,
+/// except for a single f64 sequence of large matrices (scalar_bytes 8, B = 1, n >= 128, or
+/// n >= 64 with T <= 2048), where CR's narrow last levels of slow f64 products cost more than
+/// Blelloch's two sweeps (2-16 % on an H200). chunk = 0 picks about sqrt(T) (balances the chunk
+/// pass against the carry pass).
+DensePlan resolve_dense_plan(DenseMethod requested, int chunk, int B, int T, int n, int concurrency,
+                             int scalar_bytes = 8);
 
 /// Floating-point operations a method executes for one call (all batch elements), counting a
 /// multiply-add as two. Used for GFLOP/s; the sequential count is the minimum.

@@ -95,12 +95,15 @@ std::string to_string(DenseMethod m) {
   }
 }
 
-DensePlan resolve_dense_plan(DenseMethod requested, int chunk, int B, int T, int n,
-                             int concurrency) {
+DensePlan resolve_dense_plan(DenseMethod requested, int chunk, int B, int T, int n, int concurrency,
+                             int scalar_bytes) {
   DenseMethod m = requested;
-  if (m == DenseMethod::kAuto)
+  if (m == DenseMethod::kAuto) {
+    const bool wide_f64 = scalar_bytes == 8 && B == 1 && (n >= 128 || (n >= 64 && T <= 2048));
     m = static_cast<long long>(B) * n >= concurrency ? DenseMethod::kSequential
+        : wide_f64                                   ? DenseMethod::kBlelloch
                                                      : DenseMethod::kCyclicReduction;
+  }
   int c = chunk;
   if (c <= 0) c = std::max(1, static_cast<int>(std::lround(std::sqrt(static_cast<double>(T)))));
   return {m, c};

@@ -187,6 +187,17 @@ TEST(RecurrenceDense, FlopCountsAndPlan) {
   EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 1024, 32, 100000).method,
             DenseMethod::kCyclicReduction);
   EXPECT_EQ(resolve_dense_plan(DenseMethod::kChunked, 0, 1, 1024, 32, 1).chunk, 32);
+  // A single f64 sequence of large matrices takes Blelloch; f32, batches and n = 32 keep CR.
+  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 4096, 128, 100000, 8).method,
+            DenseMethod::kBlelloch);
+  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 1024, 64, 100000, 8).method,
+            DenseMethod::kBlelloch);
+  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 4096, 64, 100000, 8).method,
+            DenseMethod::kCyclicReduction);
+  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 4096, 128, 100000, 4).method,
+            DenseMethod::kCyclicReduction);
+  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 8, 4096, 64, 100000, 8).method,
+            DenseMethod::kCyclicReduction);
 }
 
 }  // namespace
