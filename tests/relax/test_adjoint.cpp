@@ -7,23 +7,19 @@
 
 #include "core/rng.hpp"
 #include "relax/adjoint.hpp"
+#include "relax/relax_fixture.hpp"
 #include "relax/solvers.hpp"
 #include "relax/transformer.hpp"
 
 namespace frost::relax {
 namespace {
 
-using Exec = Kokkos::DefaultExecutionSpace;
-using Mem = Exec::memory_space;
-using V = Vec<Mem>;
+using test::Exec;
+using test::Mem;
+using test::V;
 
 V random_vec(int n, std::uint32_t chain) {
-  V v("v", n);
-  auto h = Kokkos::create_mirror_view(v);
-  core::RandomStream rs(23, 0, chain);
-  for (int i = 0; i < n; ++i) h(i) = 2.0 * rs.uniform() - 1.0;
-  Kokkos::deep_copy(v, h);
-  return v;
+  return test::random_vec(n, 23, chain);
 }
 
 TEST(RelaxAdjoint, InputGradientMatchesFiniteDifferences) {

@@ -12,29 +12,19 @@
 #include "core/rng.hpp"
 #include "relax/adjoint.hpp"
 #include "relax/ep.hpp"
+#include "relax/relax_fixture.hpp"
 #include "relax/transformer.hpp"
 
 namespace frost::relax {
 namespace {
 
-using Exec = Kokkos::DefaultExecutionSpace;
-using Mem = Exec::memory_space;
-using V = Vec<Mem>;
+using test::Exec;
+using test::Mem;
+using test::rel_err;
+using test::V;
 
 V random_vec(int n, std::uint32_t chain) {
-  V v("v", n);
-  auto h = Kokkos::create_mirror_view(v);
-  core::RandomStream rs(31, 0, chain);
-  for (int i = 0; i < n; ++i) h(i) = 2.0 * rs.uniform() - 1.0;
-  Kokkos::deep_copy(v, h);
-  return v;
-}
-
-double rel_diff(const V& a, const V& b) {
-  const Exec exec;
-  V d("d", a.extent(0));
-  add_scaled(exec, a, -1.0, b, d);
-  return norm2(exec, d) / norm2(exec, b);
+  return test::random_vec(n, 31, chain);
 }
 
 SolverOptions tight() {
@@ -58,16 +48,7 @@ void reference(Field<Mem>& f, const V& start, const V& y, bool forward, const V&
   GmresOptions go;
   go.tol = 1e-13;
   if (forward) {
-    // -J^{-1} g through the adjoint of the transposed field: solve with vjp/jvp swapped.
-    struct Transposed : Field<Mem> {
-      Field<Mem>& b;
-      explicit Transposed(Field<Mem>& base) : b(base) {}
-      std::size_t size() const override { return b.size(); }
-      void eval(const Exec& e, const V& z, const V& o) override { b.eval(e, z, o); }
-      void jvp(const Exec& e, const V& v, const V& o) override { b.vjp(e, v, o); }
-      void vjp(const Exec& e, const V& w, const V& o) override { b.jvp(e, w, o); }
-    } t(f);
-    ASSERT_TRUE(adjoint_solve(exec, t, g, out, go).converged);
+    ASSERT_TRUE(forward_solve(exec, f, g, out, go).converged);
   } else {
     ASSERT_TRUE(adjoint_solve(exec, f, g, out, go).converged);
   }
@@ -94,7 +75,7 @@ TEST(RelaxEP, SymmetricFieldGivesTrueGradient) {
   double prev = 1.0;
   for (double beta : {1e-1, 1e-2, 1e-3}) {
     ep_input_gradient(exec, f, z0, y, beta, tight(), ep);
-    const double e = rel_diff(ep, truth);
+    const double e = rel_err(ep, truth);
     EXPECT_LT(e, prev) << beta;
     prev = e;
   }
@@ -120,13 +101,13 @@ TEST(RelaxEP, TransformerFieldConvergesToForwardSensitivity) {
   double prev = 1.0;
   for (double beta : {1e-1, 1e-2, 1e-3}) {
     ep_input_gradient(exec, f, z0, y, beta, tight(), ep);
-    const double e = rel_diff(ep, fwd);
+    const double e = rel_err(ep, fwd);
     EXPECT_LT(e, prev) << beta;
     prev = e;
   }
   EXPECT_LT(prev, 1e-5);
   // The block's J is not symmetric: EP and the true gradient differ by more than the EP error.
-  EXPECT_GT(rel_diff(ep, truth), 100.0 * prev);
+  EXPECT_GT(rel_err(ep, truth), 100.0 * prev);
 }
 
 // The block's parameter gradient of L(z*(theta)): the implicit-differentiation gradient
@@ -171,7 +152,7 @@ TEST(RelaxEP, ParameterGradients) {
     V fz("fz", n);
     f.eval(exec, z0, fz);  // dF/dtheta at the free equilibrium
     f.param_vjp(exec, ep, g_ep);
-    const double e = rel_diff(g_ep, g_fwd);
+    const double e = rel_err(g_ep, g_fwd);
     EXPECT_LT(e, prev) << beta;
     prev = e;
   }
@@ -229,7 +210,7 @@ TEST(RelaxEP, AsymEpGivesTrueGradientOnNonsymmetricField) {
       ASSERT_TRUE(r.plus.converged && r.minus.converged) << method << " " << beta;
       add_scaled(exec, zp, -1.0, zm, ep);
       axpby(exec, 0.0, zp, -0.5 / beta, ep);
-      const double e = rel_diff(ep, truth);
+      const double e = rel_err(ep, truth);
       std::printf("[ AsymEP ] linear field, %-8s beta %.0e: |g_asym - g_true| / |g_true| %.3e\n",
                   method, beta, e);
       if (prev < 1.0) {
@@ -238,12 +219,12 @@ TEST(RelaxEP, AsymEpGivesTrueGradientOnNonsymmetricField) {
       if (std::string(method) == "implicit") prev = e;
     }
     ep_input_gradient(exec, f, z0, y, beta, tight(), ep);
-    plain = rel_diff(ep, truth);
+    plain = rel_err(ep, truth);
     std::printf("[ AsymEP ] linear field, plain EP beta %.0e: |g_EP - g_true| / |g_true| %.3e\n",
                 beta, plain);
   }
   EXPECT_LT(prev, 1e-6);
-  EXPECT_GT(rel_diff(fwd, truth), 0.1);  // the asymmetry matters here
+  EXPECT_GT(rel_err(fwd, truth), 0.1);  // the asymmetry matters here
   EXPECT_GT(plain, 1e4 * prev);
 }
 

@@ -12,60 +12,30 @@
 #include "relax/adjoint.hpp"
 #include "relax/ep.hpp"
 #include "relax/readout.hpp"
+#include "relax/relax_fixture.hpp"
 #include "relax/transformer.hpp"
 
 namespace frost::relax {
 namespace {
 
-using Exec = Kokkos::DefaultExecutionSpace;
-using Mem = Exec::memory_space;
-using V = Vec<Mem>;
+using test::cosine;
+using test::Exec;
+using test::Mem;
+using test::rel_err;
+using test::tight;
+using test::V;
 
 constexpr int kVocab = 6;
+constexpr std::uint64_t kSeed = 77;
 
 V random_vec(int n, std::uint32_t chain, double scale = 1.0) {
-  V v("v", n);
-  auto h = Kokkos::create_mirror_view(v);
-  core::RandomStream rs(77, 0, chain);
-  for (int i = 0; i < n; ++i) h(i) = scale * (2.0 * rs.uniform() - 1.0);
-  Kokkos::deep_copy(v, h);
-  return v;
+  return test::random_vec(n, kSeed, chain, scale);
 }
-
-double cosine(const V& a, const V& b) {
-  const Exec exec;
-  return dot(exec, a, b) / (norm2(exec, a) * norm2(exec, b));
-}
-
 TransformerSpec small_spec() {
-  TransformerSpec s;
-  s.B = 1;
-  s.T = 4;
-  s.C = 8;
-  s.heads = 2;
-  s.c = 1.0;
-  s.init_scale = 1.0;
-  s.seed = 21;
-  return s;
+  return test::small_spec(21);
 }
-
-/// A readout for `field` with random weights and targets 0..kVocab-1 (keyed by chain).
 void setup_readout(CrossEntropyReadout<Mem>& ro, std::uint32_t chain) {
-  ro.init(1.5, 77, 0, chain);
-  auto hy = Kokkos::create_mirror_view(ro.targets());
-  core::RandomStream rs(77, 1, chain);
-  for (std::size_t r = 0; r < hy.extent(0); ++r) hy(r) = static_cast<int>(rs.below(kVocab));
-  Kokkos::deep_copy(ro.targets(), hy);
-}
-
-SolverOptions tight(const char* method) {
-  SolverOptions o;
-  o.method = method;
-  o.tol = 1e-13;
-  o.max_iters = 20000;
-  o.eps = 0.2;
-  o.belos.tol = 1e-12;
-  return o;
+  test::setup_readout(ro, kSeed, 1, chain, kVocab);
 }
 
 TEST(RelaxEpReadout, LossDerivativesMatchFiniteDifferences) {
@@ -168,19 +138,11 @@ TEST(RelaxEpReadout, EpGradientAgreesWithImplicitForEverySolver) {
   go.tol = 1e-13;
   ASSERT_TRUE(implicit_gradients(exec, f, ro, z0, go, lambda, gth).converged);
   // The forward sensitivity u = -J^{-1} dL/dz: the adjoint solve of the transposed field.
-  struct Transposed : Field<Mem> {
-    Field<Mem>& b;
-    explicit Transposed(Field<Mem>& base) : b(base) {}
-    std::size_t size() const override { return b.size(); }
-    void eval(const Exec& e, const V& z, const V& o) override { b.eval(e, z, o); }
-    void jvp(const Exec& e, const V& v, const V& o) override { b.vjp(e, v, o); }
-    void vjp(const Exec& e, const V& w, const V& o) override { b.jvp(e, w, o); }
-  } tf(f);
   V u("u", n), gl("gl", n), gfw("gfw", np), fz("fz", n);
   ro.gradient(exec, z0, gl);
   axpby(exec, 0.0, gl, -1.0, gl);
   f.eval(exec, z0, fz);
-  ASSERT_TRUE(adjoint_solve(exec, tf, gl, u, go).converged);
+  ASSERT_TRUE(forward_solve(exec, f, gl, u, go).converged);
   f.param_vjp(exec, u, gfw);
   std::printf("[ EP ] cos(forward sensitivity, implicit) theta %.6f\n", cosine(gfw, gth));
   V zp("zp", n), zm("zm", n), gx("gx", n), gep("gep", np), diff("diff", np);
@@ -297,11 +259,6 @@ TEST(RelaxEpReadout, AsymEpAgreesWithImplicitWherePlainEpDoesNot) {
   GmresOptions go;
   go.tol = 1e-13;
   ASSERT_TRUE(implicit_gradients(exec, f, ro, z0, go, lambda, gth).converged);
-  auto rel_err = [&](const V& a, const V& b) {
-    V d("d", a.extent(0));
-    add_scaled(exec, a, -1.0, b, d);
-    return norm2(exec, d) / norm2(exec, b);
-  };
   V zp("zp", n), zm("zm", n), gx("gx", n), gep("gep", np);
   // Plain EP at the same nudges (implicit solver).
   double plain_err[2], plain_cos[2];

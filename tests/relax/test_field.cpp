@@ -9,22 +9,18 @@
 #include "core/rng.hpp"
 #include "relax/field.hpp"
 #include "relax/jacreg.hpp"
+#include "relax/relax_fixture.hpp"
 #include "relax/transformer.hpp"
 
 namespace frost::relax {
 namespace {
 
-using Exec = Kokkos::DefaultExecutionSpace;
-using Mem = Exec::memory_space;
-using V = Vec<Mem>;
+using test::Exec;
+using test::Mem;
+using test::V;
 
 V random_vec(int n, std::uint32_t chain, double scale) {
-  V v("v", n);
-  auto h = Kokkos::create_mirror_view(v);
-  core::RandomStream rs(7, 0, chain);
-  for (int i = 0; i < n; ++i) h(i) = scale * (2.0 * rs.uniform() - 1.0);
-  Kokkos::deep_copy(v, h);
-  return v;
+  return test::random_vec(n, 7, chain, scale);
 }
 
 TransformerSpec small_spec(bool gelu, double skew) {

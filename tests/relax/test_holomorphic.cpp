@@ -17,25 +17,24 @@
 #include "relax/ep.hpp"
 #include "relax/holomorphic.hpp"
 #include "relax/readout.hpp"
+#include "relax/relax_fixture.hpp"
 #include "relax/transformer.hpp"
 
 namespace frost::relax {
 namespace {
 
-using Exec = Kokkos::DefaultExecutionSpace;
-using Mem = Exec::memory_space;
-using V = Vec<Mem>;
+using test::cosine;
+using test::Exec;
+using test::Mem;
+using test::rel_err;
+using test::tight;
+using test::V;
 using CV = Vec<Mem, Complex>;
 
 constexpr int kVocab = 6;
 
 V random_vec(int n, std::uint32_t chain, double scale = 1.0) {
-  V v("v", n);
-  auto h = Kokkos::create_mirror_view(v);
-  core::RandomStream rs(91, 0, chain);
-  for (int i = 0; i < n; ++i) h(i) = scale * (2.0 * rs.uniform() - 1.0);
-  Kokkos::deep_copy(v, h);
-  return v;
+  return test::random_vec(n, 91, chain, scale);
 }
 
 /// re + i im_scale * (another draw).
@@ -78,45 +77,12 @@ double cdist(const std::vector<Complex>& a, const std::vector<Complex>& b) {
   return cnorm(d);
 }
 
-double rel_err(const V& a, const V& b) {
-  const Exec exec;
-  V d("d", a.extent(0));
-  add_scaled(exec, a, -1.0, b, d);
-  return norm2(exec, d) / norm2(exec, b);
-}
-double cosine(const V& a, const V& b) {
-  const Exec exec;
-  return dot(exec, a, b) / (norm2(exec, a) * norm2(exec, b));
-}
-
 TransformerSpec small_spec() {
-  TransformerSpec s;
-  s.B = 1;
-  s.T = 4;
-  s.C = 8;
-  s.heads = 2;
-  s.c = 1.0;
-  s.init_scale = 1.0;
-  s.seed = 23;
-  return s;
+  return test::small_spec(23);
 }
 
 void setup_readout(CrossEntropyReadout<Mem>& ro, std::uint32_t chain) {
-  ro.init(1.5, 91, 0, chain);
-  auto hy = Kokkos::create_mirror_view(ro.targets());
-  core::RandomStream rs(91, 2, chain);
-  for (std::size_t r = 0; r < hy.extent(0); ++r) hy(r) = static_cast<int>(rs.below(kVocab));
-  Kokkos::deep_copy(ro.targets(), hy);
-}
-
-SolverOptions tight(const char* method) {
-  SolverOptions o;
-  o.method = method;
-  o.tol = 1e-13;
-  o.max_iters = 20000;
-  o.eps = 0.2;
-  o.belos.tol = 1e-12;
-  return o;
+  test::setup_readout(ro, 91, 2, chain, kVocab);
 }
 
 /// z + 0i.
@@ -297,22 +263,14 @@ TEST(RelaxHolomorphic, RealifiedFieldDerivatives) {
   }
 }
 
-/// -J^{-1} dL/dz at the field's linearisation point (z0): GMRES on the transposed field.
+/// -J^{-1} dL/dz at the field's linearisation point (z0).
 void forward_sensitivity(Field<Mem>& f, const V& gl, const V& u) {
   const Exec exec;
-  struct Transposed : Field<Mem> {
-    Field<Mem>& b;
-    explicit Transposed(Field<Mem>& base) : b(base) {}
-    std::size_t size() const override { return b.size(); }
-    void eval(const Exec& e, const V& z, const V& o) override { b.eval(e, z, o); }
-    void jvp(const Exec& e, const V& v, const V& o) override { b.vjp(e, v, o); }
-    void vjp(const Exec& e, const V& w, const V& o) override { b.jvp(e, w, o); }
-  } tf(f);
   V rhs("rhs", gl.extent(0));
   axpby(exec, -1.0, gl, 0.0, rhs);
   GmresOptions go;
   go.tol = 1e-14;
-  ASSERT_TRUE(adjoint_solve(exec, tf, rhs, u, go).converged);
+  ASSERT_TRUE(forward_solve(exec, f, rhs, u, go).converged);
 }
 
 // The estimate from N = 4 nudges on a circle of radius beta against the exact forward
