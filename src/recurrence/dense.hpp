@@ -79,30 +79,64 @@ struct DenseViews {
 
 namespace detail {
 
+/// C = X Y (+ W when `add`) for an (r x k) X and a (k x q) Y, by register tiles: each thread of
+/// the team sums a TM x TN block of C (r % TM == 0, q % TN == 0), reading TM values of X and TN
+/// of Y per step of the inner index for TM TN multiply-adds. Every output is W(i, j) (or 0) plus
+/// the k products in order of l, whatever the tile, so the tile does not change the result. The
+/// operands are walked through pointers and strides: indexing the rank-2 subviews of rank-4 views
+/// costs integer work per product that outweighs the multiply-add. C must not alias X or Y (it
+/// may alias W, elementwise).
+template <int TM, int TN, bool add, class Member, class MX, class MY, class MW, class MC>
+KOKKOS_INLINE_FUNCTION void product_tiles(const Member& m, int r, int k, int q, const MX& X,
+                                          const MY& Y, const MW& W, const MC& C) {
+  using Acc = typename MC::non_const_value_type;
+  const auto xs0 = X.stride(0), xs1 = X.stride(1), ys0 = Y.stride(0), ys1 = Y.stride(1);
+  const auto* const x0 = X.data();
+  const auto* const y0 = Y.data();
+  const int tiles_per_row = q / TN;
+  // Consecutive threads take consecutive column tiles: a warp reads rows of Y contiguously and
+  // shares the rows of X.
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, (r / TM) * tiles_per_row), [&](int t) {
+    const int i0 = (t / tiles_per_row) * TM, j0 = (t % tiles_per_row) * TN;
+    Acc acc[TM][TN];
+    for (int a = 0; a < TM; ++a)
+      for (int c = 0; c < TN; ++c) {
+        if constexpr (add)
+          acc[a][c] = W(i0 + a, j0 + c);
+        else
+          acc[a][c] = 0;
+      }
+    const auto* xi = x0 + i0 * xs0;
+    const auto* yj = y0 + j0 * ys1;
+    for (int l = 0; l < k; ++l) {
+      Acc xv[TM], yv[TN];
+      for (int a = 0; a < TM; ++a) xv[a] = xi[a * xs0 + l * xs1];
+      for (int c = 0; c < TN; ++c) yv[c] = yj[l * ys0 + c * ys1];
+      for (int a = 0; a < TM; ++a)
+        for (int c = 0; c < TN; ++c) acc[a][c] += xv[a] * yv[c];
+    }
+    for (int a = 0; a < TM; ++a)
+      for (int c = 0; c < TN; ++c) C(i0 + a, j0 + c) = acc[a][c];
+  });
+}
+
 /// C = X Y (+ W when `add`) for an (r x k) X and a (k x q) Y; C must not alias X or Y (it may
-/// alias W, elementwise). GPUs: one output per thread over all r q outputs of the team, summed in
-/// a register (a warp shares a row of X and reads a row of Y contiguously); team policies run
-/// one thread per vector lane there, so rows by threads and columns by lanes would leave all but
-/// r threads idle and update C in memory k times. Hosts: rows by threads, the k products of a
-/// row added into it with the columns as vector lanes (contiguous, vectorised).
+/// alias W, elementwise). GPUs: register tiles (product_tiles), 4 x 4 where the team still has
+/// a tile for every thread, else 2 x 2, else one output per thread; team policies run one thread
+/// per vector lane there, so rows by threads and columns by lanes would leave all but r threads
+/// idle and update C in memory k times. Hosts: rows by threads, the k products of a row added
+/// into it with the columns as vector lanes (contiguous, vectorised).
 template <bool add, class Member, class MX, class MY, class MW, class MC>
 KOKKOS_INLINE_FUNCTION void team_product(const Member& m, int r, int k, int q, const MX& X,
                                          const MY& Y, const MW& W, const MC& C) {
 #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
-  // Walk the operands through pointers and strides: indexing the rank-2 subviews of rank-4
-  // views costs integer work per product that outweighs the multiply-add.
-  const auto xs0 = X.stride(0), xs1 = X.stride(1), ys0 = Y.stride(0), ys1 = Y.stride(1);
-  const auto* const x0 = X.data();
-  const auto* const y0 = Y.data();
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r * q), [&](int ij) {
-    const int i = ij / q, j = ij % q;
-    typename MC::non_const_value_type acc = 0;
-    if constexpr (add) acc = W(i, j);  // the host path's order of additions
-    const auto* xi = x0 + i * xs0;
-    const auto* yj = y0 + j * ys1;
-    for (int l = 0; l < k; ++l) acc += xi[l * xs1] * yj[l * ys0];
-    C(i, j) = acc;
-  });
+  const int threads = m.team_size();
+  if (r % 4 == 0 && q % 4 == 0 && (r / 4) * (q / 4) >= threads)
+    product_tiles<4, 4, add>(m, r, k, q, X, Y, W, C);
+  else if (r % 2 == 0 && q % 2 == 0 && (r / 2) * (q / 2) >= threads)
+    product_tiles<2, 2, add>(m, r, k, q, X, Y, W, C);
+  else
+    product_tiles<1, 1, add>(m, r, k, q, X, Y, W, C);
 #else
   Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r), [&](int i) {
     if constexpr (add) {

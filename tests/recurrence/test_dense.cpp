@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
 
+#include "core/rng.hpp"
+#include "recurrence/dense.hpp"
 #include "recurrence/problem.hpp"
 
 namespace frost::recurrence {
@@ -172,6 +177,95 @@ TEST(RecurrenceDense, BackwardMatchesFiniteDifferences) {
       EXPECT_TRUE(close(d.b[i], fd(&DenseProblem::b, i))) << "b " << i;
     for (std::size_t i = 0; i < p.h0.size(); ++i)
       EXPECT_TRUE(close(d.h0[i], fd(&DenseProblem::h0, i))) << "h0 " << i;
+  }
+}
+
+// Operands of the team products: X (r x k) stored column-major (strides 1, r: the stride walk
+// must not assume rows), Y (k x q) and W (r x q) row-major, one matrix per batch entry.
+using ColMats = Kokkos::View<double***, Kokkos::LayoutLeft, Mem>;
+using RowMats = Kokkos::View<double***, Kokkos::LayoutRight, Mem>;
+
+/// C(g) = X(g) Y(g) (+ W(g)) by product_tiles<TM, TN>, one team per batch entry g; with
+/// `in_place` the sum is written over W (C aliases W elementwise, which is allowed).
+template <int TM, int TN, bool add>
+RowMats tiled_product(const ColMats& X, const RowMats& Y, const RowMats& W, bool in_place) {
+  const int r = static_cast<int>(X.extent(0)), k = static_cast<int>(X.extent(1)),
+            G = static_cast<int>(X.extent(2)), q = static_cast<int>(Y.extent(2));
+  RowMats C("C", G, r, q);
+  if (in_place) Kokkos::deep_copy(C, W);
+  const RowMats Wsrc = in_place ? C : W;
+  using Member = Kokkos::TeamPolicy<Exec>::member_type;
+  Kokkos::parallel_for(
+      "frost::test::product_tiles", Kokkos::TeamPolicy<Exec>(G, Kokkos::AUTO),
+      KOKKOS_LAMBDA(const Member& m) {
+        const int g = m.league_rank();
+        detail::product_tiles<TM, TN, add>(m, r, k, q,
+                                           Kokkos::subview(X, Kokkos::ALL, Kokkos::ALL, g),
+                                           Kokkos::subview(Y, g, Kokkos::ALL, Kokkos::ALL),
+                                           Kokkos::subview(Wsrc, g, Kokkos::ALL, Kokkos::ALL),
+                                           Kokkos::subview(C, g, Kokkos::ALL, Kokkos::ALL));
+      });
+  Kokkos::fence();
+  return C;
+}
+
+template <class View>
+View random_view(const char* label, int d0, int d1, int d2, std::uint32_t chain) {
+  View v(std::string(label), d0, d1, d2);
+  auto h = Kokkos::create_mirror_view(v);
+  core::RandomStream rs(41, 0, chain);
+  for (int a = 0; a < d0; ++a)
+    for (int b = 0; b < d1; ++b)
+      for (int c = 0; c < d2; ++c) h(a, b, c) = 2.0 * rs.uniform() - 1.0;
+  Kokkos::deep_copy(v, h);
+  return v;
+}
+
+// Every register tile against a double loop (rounding bound from sum |x y|), and every tile
+// bitwise equal to one output per thread: each output is W + the products in order of l.
+TEST(RecurrenceDense, RegisterTilesMatchDoubleLoopAndEachOther) {
+  const int G = 3, r = 8, k = 7, q = 12;
+  const ColMats X = random_view<ColMats>("X", r, k, G, 1);
+  const RowMats Y = random_view<RowMats>("Y", G, k, q, 2),
+                W = random_view<RowMats>("W", G, r, q, 3);
+  auto hX = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), X);
+  auto hY = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), Y);
+  auto hW = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), W);
+  for (bool add : {false, true}) {
+    for (bool in_place : {false, true}) {
+      if (in_place && !add) continue;
+      std::vector<RowMats> results;
+      if (add) {
+        results = {tiled_product<1, 1, true>(X, Y, W, in_place),
+                   tiled_product<2, 2, true>(X, Y, W, in_place),
+                   tiled_product<4, 4, true>(X, Y, W, in_place),
+                   tiled_product<2, 4, true>(X, Y, W, in_place)};
+      } else {
+        results = {
+            tiled_product<1, 1, false>(X, Y, W, false), tiled_product<2, 2, false>(X, Y, W, false),
+            tiled_product<4, 4, false>(X, Y, W, false), tiled_product<2, 4, false>(X, Y, W, false)};
+      }
+      auto first = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), results[0]);
+      for (int g = 0; g < G; ++g)
+        for (int i = 0; i < r; ++i)
+          for (int j = 0; j < q; ++j) {
+            double ref = add ? hW(g, i, j) : 0.0, mag = std::abs(ref);
+            for (int l = 0; l < k; ++l) {
+              ref += hX(i, l, g) * hY(g, l, j);
+              mag += std::abs(hX(i, l, g) * hY(g, l, j));
+            }
+            EXPECT_NEAR(first(g, i, j), ref, 1e-15 * (k + 1) * mag)
+                << "add " << add << " g " << g << " i " << i << " j " << j;
+          }
+      for (std::size_t t = 1; t < results.size(); ++t) {
+        auto other = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), results[t]);
+        for (int g = 0; g < G; ++g)
+          for (int i = 0; i < r; ++i)
+            for (int j = 0; j < q; ++j)
+              ASSERT_EQ(other(g, i, j), first(g, i, j))
+                  << "tile " << t << " add " << add << " in place " << in_place;
+      }
+    }
   }
 }
 
