@@ -19,7 +19,7 @@ options:
                      --set wavefield.nodes=100000. A key the deck sweeps (asi.seed, wavefield.seed,
                      asi.temperatures, wavefield.geometry.windings) replaces the sweep: avoid.
   --series LIST      series to run (default "asi_weak asi_strong_chains asi_strong_temps
-                     wave_weak wave_strong")
+                     wave_weak wave_strong wave_split")
   --runs-per-rank N  weak scaling: runs per rank (default 1)
   --strong-runs N    strong scaling: runs shared among the ranks (default 8)
   --repeat N         run each point N times and keep the fastest (default 1)
@@ -33,6 +33,9 @@ Series (each run of a sweep is independent; frost hands runs to ranks by a work 
   asi_strong_temps   thermal vertex model, a fixed temperature sweep of --strong-runs runs
   wave_weak          wave field at fixed N, one independent run per rank (N is not split)
   wave_strong        wave field at fixed N, a fixed sweep of --strong-runs windings
+  wave_split         one wave-field run whose N targets are split over the ranks
+                     (wavefield.split: targets, direct kernel; for GPUs e.g.
+                     --set wavefield.nodes=1000000 --set wavefield.cycles=3)
 EOF
 }
 
@@ -42,7 +45,7 @@ die() {
 }
 
 sets=()
-series="asi_weak asi_strong_chains asi_strong_temps wave_weak wave_strong"
+series="asi_weak asi_strong_chains asi_strong_temps wave_weak wave_strong wave_split"
 per_rank=1
 strong_runs=8
 repeat=1
@@ -117,6 +120,19 @@ sweep:
 $1
 EOF
 }
+# One run of N nodes carried by all ranks together, each evaluating the field at its slice of the
+# targets; the results are bitwise those of one rank.
+wave_split_deck() {
+  cat <<EOF
+wavefield:
+  nodes: 6000
+  cycles: 5
+  split: targets
+  field: {method: direct}
+  output: {every: 10, snapshots: false, picture: false}
+  checkpoint: {every_seconds: 0}
+EOF
+}
 # write_deck SERIES RANKS: prints the deck's path. Weak decks grow with the rank count, so
 # every rank gets the same work; strong decks are the same at every rank count.
 write_deck() {
@@ -130,6 +146,7 @@ write_deck() {
     asi_strong_temps) asi_deck thermal 300 "  asi.temperatures: {logspace: [0.4, 5, $strong_runs]}" ;;
     wave_weak) wave_deck "  wavefield.seed: $weak" ;;
     wave_strong) wave_deck "  wavefield.geometry.windings: {linspace: [4.0, 16.0, $strong_runs]}" ;;
+    wave_split) wave_split_deck ;;
     *) die "unknown series '$s' (see --help)" ;;
   esac >"$f"
   echo "$f"
@@ -137,7 +154,8 @@ write_deck() {
 kind_of() { [[ $1 == *_weak ]] && echo weak || echo strong; }
 module_of() { [[ $1 == asi_* ]] && echo asi || echo wavefield; }
 
-# check_and_time DIR REFDIR: prints "runs busiest_rank_s mean_run_s identical". Results are
+# check_and_time DIR REFDIR: prints "runs busiest_rank_s mean_run_s cycle_s identical" (cycle_s:
+# the mean of the runs' seconds_per_cycle, wave field only, else nan). Results are
 # compared like tests/cli (rank and timing scalars removed) over the run ids both outputs have,
 # so a weak series is checked against the runs of the one-rank output. Per-run seconds are
 # frost.h5's run_seconds (needs h5dump; summary.json has rates, not run times), else nan.
@@ -153,6 +171,7 @@ def load(d):
                         if "per_second" not in k and "seconds" not in k}}
     return runs, out
 runs, mine = load(sys.argv[1])
+cycles = [r["results"]["seconds_per_cycle"] for r in runs if "seconds_per_cycle" in r["results"]]
 same = "n/a"
 if sys.argv[2]:
     _, ref = load(sys.argv[2])
@@ -174,13 +193,14 @@ if shutil.which("h5dump"):
         busy[r["rank"]] = busy.get(r["rank"], 0.0) + sec
         secs.append(sec)
 print(len(runs), "%.3f" % max(busy.values()) if busy else "nan",
-      "%.3f" % (sum(secs) / len(secs)) if secs else "nan", same)
+      "%.3f" % (sum(secs) / len(secs)) if secs else "nan",
+      "%.4g" % (sum(cycles) / len(cycles)) if cycles else "nan", same)
 PY
 }
 
 tsv=$out/scaling.tsv
-columns=(series kind ranks runs wall_s busiest_rank_s mean_run_s identical speedup efficiency
-  busy_efficiency command)
+columns=(series kind ranks runs wall_s busiest_rank_s mean_run_s cycle_s identical speedup
+  efficiency busy_efficiency cycle_efficiency command)
 (IFS=$'\t'; echo "${columns[*]}") >"$tsv"
 declare -A last_deck
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -208,13 +228,13 @@ for s in $series; do
       [[ $(stat -Lc '%s %Y' "$frost") == "$stamp" ]] || die "$frost changed during the runs"
       wall=$(python3 -c "print('%.3f' % ($t1 - $t0))")
       check=$(check_and_time "$dir" "$ref")
-      read -r nruns busiest mean same <<<"$check"
+      read -r nruns busiest mean cycle same <<<"$check"
       [[ -z $ref ]] && same=ref
       echo "[scaling]   wall ${wall}s, busiest rank ${busiest}s, mean run ${mean}s," \
-        "identical: $same" >&2
+        "s/cycle ${cycle}, identical: $same" >&2
       # Keep the fastest repetition; a "no" from any repetition is kept.
       if [[ -z $best ]] || python3 -c "import sys; sys.exit(not $wall < ${best%% *})"; then
-        best="$wall $busiest $mean"
+        best="$wall $busiest $mean $cycle"
         best_cmd="${cmd[*]}"
       fi
       [[ $same == no ]] && bad=no
@@ -222,9 +242,9 @@ for s in $series; do
     same=${bad:-$same}
     unset bad
     [[ -z $ref ]] && ref=$out/runs/$s-np$n-r1
-    read -r wall busiest mean <<<"$best"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\t%s\n' "$s" "$(kind_of "$s")" "$n" "$nruns" \
-      "$wall" "$busiest" "$mean" "$same" "$best_cmd" >>"$tsv"
+    read -r wall busiest mean cycle <<<"$best"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\t\t%s\n' "$s" "$(kind_of "$s")" "$n" \
+      "$nruns" "$wall" "$busiest" "$mean" "$cycle" "$same" "$best_cmd" >>"$tsv"
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -266,6 +286,8 @@ for r in rows:
     r["speedup"] = "%.3f" % (ratio * n if weak else ratio)
     r["efficiency"] = "%.3f" % (ratio if weak else ratio / n)
     r["busy_efficiency"] = "%.3f" % (busy if weak else busy / n)
+    cyc = float(b["cycle_s"]) / float(r["cycle_s"])  # nan where no seconds per cycle
+    r["cycle_efficiency"] = "%.3f" % (cyc if weak else cyc / n)
 with open(E["SC_TSV"], "w") as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
     w.writeheader()
@@ -282,10 +304,12 @@ strong scaling shares a fixed sweep (speed-up t1/tN, efficiency t1/(N·tN)). *Wa
 `mpirun`, start-up and output included. *Busiest rank s*: the largest sum over one rank of frost's
 per-run `run_seconds` (frost.h5); *busy efficiency*: the efficiency with it in place of wall
 seconds (no start-up, no output writing). *Mean run s*: the mean per-run seconds, which grow when
-ranks compete for cores or memory bandwidth. *Identical*: summary.json results without rank and
-timing scalars equal those of the first rank count (*ref*), run by run (weak: the runs both
-have). The wave field does not split one run's N nodes over ranks; its series are sweeps of
-independent runs at fixed N.""", "",
+ranks compete for cores or memory bandwidth. *s/cycle*, *cycle efficiency*: the runs' mean
+seconds per wave-field cycle (field, gather, detection) and the efficiency by it. *Identical*:
+summary.json results without rank and timing scalars equal those of the first rank count
+(*ref*), run by run (weak: the runs both have). wave_weak and wave_strong are sweeps of
+independent runs at fixed N; wave_split is one run whose N targets are split over the ranks
+(`wavefield.split: targets`), every cycle gathered on all ranks.""", "",
       "- date: " + datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
       "- machine: " + " ".join(E["SC_MACHINE"].split()),
       "- frost: %s, %s (%s), %s" % (prov["commit"], prov["backend"], prov["devices"], prov["mpi"]),
@@ -298,10 +322,12 @@ for name in dict.fromkeys(r["series"] for r in rows):
     mine = [r for r in rows if r["series"] == name]
     md += ["", "## %s (%s scaling)" % (name, mine[0]["kind"]), "",
            "| ranks | runs | wall s | speed-up | efficiency | busiest rank s | busy efficiency "
-           "| mean run s | identical |", "|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
-    md += ["| %s |" % " | ".join(r[k] for k in ("ranks", "runs", "wall_s", "speedup", "efficiency",
-                                                "busiest_rank_s", "busy_efficiency", "mean_run_s",
-                                                "identical")) for r in mine]
+           "| mean run s | s/cycle | cycle efficiency | identical |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+    cell = lambda v: "—" if v == "nan" else v
+    md += ["| %s |" % " | ".join(cell(r[k]) for k in (
+        "ranks", "runs", "wall_s", "speedup", "efficiency", "busiest_rank_s", "busy_efficiency",
+        "mean_run_s", "cycle_s", "cycle_efficiency", "identical")) for r in mine]
     md += ["", "Deck (at the largest rank count) and commands (the fastest repetition's):", "",
            "```yaml", open(decks[name]).read().rstrip(), "```", "", "```sh"]
     md += [r["command"] for r in mine] + ["```"]
