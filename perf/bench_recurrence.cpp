@@ -210,7 +210,7 @@ void bench_dense(double budget, int max_T, const char* prec, double cap) {
         for (DenseMethod m :
              {DenseMethod::kSequential, DenseMethod::kHillisSteele, DenseMethod::kBlelloch,
               DenseMethod::kCyclicReduction, DenseMethod::kChunked}) {
-          const DensePlan pl = resolve_dense_plan(m, 0, B, T, n, exec.concurrency(), sizeof(S));
+          const DensePlan pl = resolve_dense_plan(m, 0, B, T, n, exec.concurrency());
           if (m != DenseMethod::kSequential &&
               dense_flops(pl.method, pl.chunk, B, T, n) / rate > cap) {
             std::printf("dense      %-18s %4s %5d %4d %3d skipped (over %.0f s at the gemm rate)\n",
@@ -225,7 +225,7 @@ void bench_dense(double budget, int max_T, const char* prec, double cap) {
           }
         }
         const DensePlan autoplan =
-            resolve_dense_plan(DenseMethod::kAuto, 0, B, T, n, exec.concurrency(), sizeof(S));
+            resolve_dense_plan(DenseMethod::kAuto, 0, B, T, n, exec.concurrency());
         const double sec = time_plan(autoplan, "auto=" + plan_name(autoplan));
         // The choice's quality: the time of the plan auto picks, as measured in the row of that
         // method (a second timing of the same kernels differs only by noise), over the best.

@@ -57,13 +57,12 @@ struct DensePlan {
 };
 /// What `auto` and `chunk = 0` stand for. The parallel methods do about n times the flops of
 /// the sequential loop, so they pay only when the machine runs many more threads than the
-/// sequential loop can use (B n rows): then cyclic reduction, the work-efficient log-depth one,
-/// except for a single f64 sequence of large matrices (scalar_bytes 8, B = 1, n >= 128, or
-/// n >= 64 with T <= 2048), where CR's narrow last levels of slow f64 products cost more than
-/// Blelloch's two sweeps (2-16 % on an H200). chunk = 0 picks about sqrt(T) (balances the chunk
-/// pass against the carry pass).
-DensePlan resolve_dense_plan(DenseMethod requested, int chunk, int B, int T, int n, int concurrency,
-                             int scalar_bytes = 8);
+/// sequential loop can use (B n rows): then cyclic reduction, the log-depth method with the
+/// fewest matrix products (fastest or within 5 % of the fastest at every point of the seed's
+/// grid on an H200). chunk = 0 picks about sqrt(T) (balances the chunk pass against the carry
+/// pass).
+DensePlan resolve_dense_plan(DenseMethod requested, int chunk, int B, int T, int n,
+                             int concurrency);
 
 /// Floating-point operations a method executes for one call (all batch elements), counting a
 /// multiply-add as two. Used for GFLOP/s; the sequential count is the minimum.
@@ -159,17 +158,33 @@ KOKKOS_INLINE_FUNCTION void team_gemm(const Member& m, int n, const MX& X, const
   team_product<false>(m, n, n, n, X, Y, C, C);
 }
 
-/// y = M v + w, elementwise in i, so y may alias w (not v).
+/// y = M v + w for an (r x c) M, elementwise in i, so y may alias w (not v).
+template <class Member, class MM, class VV, class VW, class VY>
+KOKKOS_INLINE_FUNCTION void team_gemv(const Member& m, int r, int c, const MM& M, const VV& v,
+                                      const VW& w, const VY& y) {
+  using S = typename VY::non_const_value_type;
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r), [&](int i) {
+    S s = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::ThreadVectorRange(m, c), [&](int j, S& acc) { acc += M(i, j) * v(j); }, s);
+    Kokkos::single(Kokkos::PerThread(m), [&]() { y(i) = s + w(i); });
+  });
+}
+
+/// y = M v + w for an n x n M.
 template <class Member, class MM, class VV, class VW, class VY>
 KOKKOS_INLINE_FUNCTION void team_gemv(const Member& m, int n, const MM& M, const VV& v, const VW& w,
                                       const VY& y) {
-  using S = typename VY::non_const_value_type;
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, n), [&](int i) {
-    S s = 0;
-    Kokkos::parallel_reduce(
-        Kokkos::ThreadVectorRange(m, n), [&](int j, S& acc) { acc += M(i, j) * v(j); }, s);
-    Kokkos::single(Kokkos::PerThread(m), [&]() { y(i) = s + w(i); });
-  });
+  team_gemv(m, n, n, M, v, w, y);
+}
+
+/// Row blocks per matrix product at a level of `products` independent products of size n:
+/// enough that the level launches about `teams_wanted` teams, at most one block per 4 rows.
+/// Splitting rows does not change any output (each is summed in the same order).
+inline int row_blocks(long long products, int n, long long teams_wanted) {
+  const long long want = (teams_wanted + products - 1) / products;
+  const long long most = n >= 8 ? n / 4 : 1;
+  return static_cast<int>(want < 1 ? 1 : want > most ? most : want);
 }
 
 template <class Member, class MA, class MB>
@@ -222,14 +237,16 @@ void copy_final_state(const Exec& exec, const typename DenseViews<S, Mem>::Vecs&
 }  // namespace detail
 
 /// Forward pass: h (B, T, n) and the final state hT (B, n) from A, b and h0. `method` must be
-/// resolved (not kAuto); `chunk` >= 1 is used by kChunked. h must not alias b.
+/// resolved (not kAuto); `chunk` >= 1 is used by kChunked. h must not alias b. `teams_wanted`:
+/// teams a cyclic-reduction level should launch (0: one per 128 resident threads of a device,
+/// one per thread of a host); the result does not depend on it.
 template <class Exec, class S, class Mem>
 void dense_forward(const Exec& exec, DenseMethod method, int chunk,
                    const typename DenseViews<S, Mem>::Mats& A,
                    const typename DenseViews<S, Mem>::Vecs& bvec,
                    const typename DenseViews<S, Mem>::State& h0,
                    const typename DenseViews<S, Mem>::Vecs& h,
-                   const typename DenseViews<S, Mem>::State& hT) {
+                   const typename DenseViews<S, Mem>::State& hT, long long teams_wanted = 0) {
   using V = DenseViews<S, Mem>;
   using Member = typename Kokkos::TeamPolicy<Exec>::member_type;
   using Scr = detail::ScratchMat<S, Exec>;
@@ -401,22 +418,40 @@ void dense_forward(const Exec& exec, DenseMethod method, int chunk,
     detail::fold_initial_state<Exec, S, Mem>(exec, A, bvec, h0, h);  // h holds the b's, then h
     int levels = 0;
     while ((2 << levels) <= T) ++levels;  // |S_l| = T >> l: S_levels has one element
-    // Reduction: level l -> l+1.
+    // Reduction: level l -> l+1. Late levels hold few products, one team each would leave most
+    // of a GPU idle for a whole product: their rows are split over several teams (row_blocks).
+    // A team updates rows [r0, r1) of h_t and M_t, reading only those rows of M_t and all of
+    // h_s and M_s (s is not updated at this level).
+    if (teams_wanted <= 0)
+      teams_wanted = std::max<long long>(
+          1, exec.concurrency() /
+                 (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Mem>::accessible ? 1 : 128));
     for (int l = 0; l < levels; ++l) {
       const int step = 1 << l, count = T >> (l + 1);  // |S_{l+1}|
+      const int blocks = detail::row_blocks(static_cast<long long>(B) * count, n, teams_wanted);
+      const int rows = (n + blocks - 1) / blocks;
       Kokkos::parallel_for(
           "frost::recurrence::dense_cr_reduce",
-          detail::team_policy(exec, B * count, n, mat_scratch), KOKKOS_LAMBDA(const Member& m) {
-            const int b = m.league_rank() / count, k = m.league_rank() % count;
+          detail::team_policy(exec, B * count * blocks, n, Scr::shmem_size(rows, n)),
+          KOKKOS_LAMBDA(const Member& m) {
+            const int item = m.league_rank() / blocks, block = m.league_rank() % blocks;
+            const int b = item / count, k = item % count;
+            const int r0 = block * rows, r1 = r0 + rows < n ? r0 + rows : n;
+            if (r0 >= r1) return;
             const int t = (k + 1) * 2 * step - 1, s = t - step;
-            auto Mt = Kokkos::subview(M, b, t, Kokkos::ALL, Kokkos::ALL);
-            auto ht = Kokkos::subview(h, b, t, Kokkos::ALL);
-            detail::team_gemv(m, n, Mt, Kokkos::subview(h, b, s, Kokkos::ALL), ht, ht);
+            const auto band = Kokkos::make_pair(r0, r1);
+            auto Mt = Kokkos::subview(M, b, t, band, Kokkos::ALL);
+            auto ht = Kokkos::subview(h, b, t, band);
+            detail::team_gemv(m, r1 - r0, n, Mt, Kokkos::subview(h, b, s, Kokkos::ALL), ht, ht);
             if (k == 0) return;  // first of S_{l+1}: now constant, its matrix is never read
-            Scr tmp(m.team_scratch(1), n, n);
-            detail::team_gemm(m, n, Mt, Kokkos::subview(M, b, s, Kokkos::ALL, Kokkos::ALL), tmp);
+            Scr tmp(m.team_scratch(1), r1 - r0, n);
+            detail::team_product<false>(
+                m, r1 - r0, n, n, Mt, Kokkos::subview(M, b, s, Kokkos::ALL, Kokkos::ALL), tmp, tmp);
             m.team_barrier();
-            detail::team_copy_matrix(m, n, tmp, Mt);
+            Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r1 - r0), [&](int i) {
+              Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, n),
+                                   [&](int j) { Mt(i, j) = tmp(i, j); });
+            });
           });
     }
     // Back-substitution: t in S_l \ S_{l+1}, t >= 2^l (the first of S_l is already solved).

@@ -154,8 +154,8 @@ void run_dense(core::RunContext& ctx, const Settings& s) {
   using V = DenseViews<S, Mem>;
   auto& res = ctx.result;
   const Exec exec;
-  const DensePlan plan = resolve_dense_plan(parse_dense_method(s.method), s.chunk, s.B, s.T, s.n,
-                                            exec.concurrency(), static_cast<int>(sizeof(S)));
+  const DensePlan plan =
+      resolve_dense_plan(parse_dense_method(s.method), s.chunk, s.B, s.T, s.n, exec.concurrency());
   res.set("method", core::Value::of_string(to_string(plan.method)));
   res.set("chunk", core::Value::of_int(plan.chunk));
   ctx.progress.update(0.0, "inputs");

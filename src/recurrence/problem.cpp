@@ -95,13 +95,11 @@ std::string to_string(DenseMethod m) {
   }
 }
 
-DensePlan resolve_dense_plan(DenseMethod requested, int chunk, int B, int T, int n, int concurrency,
-                             int scalar_bytes) {
+DensePlan resolve_dense_plan(DenseMethod requested, int chunk, int B, int T, int n,
+                             int concurrency) {
   DenseMethod m = requested;
   if (m == DenseMethod::kAuto) {
-    const bool wide_f64 = scalar_bytes == 8 && B == 1 && (n >= 128 || (n >= 64 && T <= 2048));
     m = static_cast<long long>(B) * n >= concurrency ? DenseMethod::kSequential
-        : wide_f64                                   ? DenseMethod::kBlelloch
                                                      : DenseMethod::kCyclicReduction;
   }
   int c = chunk;

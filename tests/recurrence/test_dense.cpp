@@ -35,8 +35,8 @@ struct DenseDevice {
     upload(b, p.b);
     upload(h0, p.h0);
   }
-  void forward(DenseMethod m, int chunk) {
-    dense_forward<Exec, S, Mem>(Exec(), m, chunk, A, b, h0, h, hT);
+  void forward(DenseMethod m, int chunk, long long teams_wanted = 0) {
+    dense_forward<Exec, S, Mem>(Exec(), m, chunk, A, b, h0, h, hT, teams_wanted);
     Kokkos::fence();
   }
 };
@@ -180,6 +180,27 @@ TEST(RecurrenceDense, BackwardMatchesFiniteDifferences) {
   }
 }
 
+// Cyclic reduction splits the rows of a level's products over teams when the level holds few
+// products; each output is summed in the same order either way, so every split gives the same
+// bits, and all agree with the double-precision loop (n = 12 and 16: blocks of 4 rows, and n = 10:
+// a short last block).
+TEST(RecurrenceDense, CyclicReductionRowSplitsGiveTheSameBits) {
+  for (int n : {10, 12, 16}) {
+    const DenseProblem p = make_dense_problem(2, 37, n, 0.9, 23, 37);
+    std::vector<double> h_ref, hT_ref;
+    dense_reference_forward(p, h_ref, hT_ref);
+    DenseDevice<double> d(p);
+    d.forward(DenseMethod::kCyclicReduction, 1, 1);  // one team per product
+    const std::vector<double> whole = download_real(d.h);
+    EXPECT_LT(max_rel_error(whole, h_ref), 1e-12) << n;
+    for (long long wanted : {8LL, 64LL, 100000LL}) {
+      Kokkos::deep_copy(d.h, 0.0);
+      d.forward(DenseMethod::kCyclicReduction, 1, wanted);
+      EXPECT_EQ(download_real(d.h), whole) << "n " << n << " teams wanted " << wanted;
+    }
+  }
+}
+
 // Operands of the team products: X (r x k) stored column-major (strides 1, r: the stride walk
 // must not assume rows), Y (k x q) and W (r x q) row-major, one matrix per batch entry.
 using ColMats = Kokkos::View<double***, Kokkos::LayoutLeft, Mem>;
@@ -281,17 +302,13 @@ TEST(RecurrenceDense, FlopCountsAndPlan) {
   EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 1024, 32, 100000).method,
             DenseMethod::kCyclicReduction);
   EXPECT_EQ(resolve_dense_plan(DenseMethod::kChunked, 0, 1, 1024, 32, 1).chunk, 32);
-  // A single f64 sequence of large matrices takes Blelloch; f32, batches and n = 32 keep CR.
-  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 4096, 128, 100000, 8).method,
-            DenseMethod::kBlelloch);
-  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 1024, 64, 100000, 8).method,
-            DenseMethod::kBlelloch);
-  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 4096, 64, 100000, 8).method,
-            DenseMethod::kCyclicReduction);
-  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 1, 4096, 128, 100000, 4).method,
-            DenseMethod::kCyclicReduction);
-  EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, 8, 4096, 64, 100000, 8).method,
-            DenseMethod::kCyclicReduction);
+  // Every shape that does not fill the machine with sequences takes CR, in either precision.
+  for (int n : {32, 64, 128})
+    for (int T : {1024, 4096})
+      for (int B : {1, 8})
+        EXPECT_EQ(resolve_dense_plan(DenseMethod::kAuto, 0, B, T, n, 100000).method,
+                  DenseMethod::kCyclicReduction)
+            << n << " " << T << " " << B;
 }
 
 }  // namespace
