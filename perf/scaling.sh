@@ -34,7 +34,7 @@ Series (each run of a sweep is independent; frost hands runs to ranks by a work 
   wave_weak          wave field at fixed N, one independent run per rank (N is not split)
   wave_strong        wave field at fixed N, a fixed sweep of --strong-runs windings
   wave_split         one wave-field run whose N targets are split over the ranks
-                     (wavefield.split: targets, direct kernel; for GPUs e.g.
+                     (wavefield.split: targets, direct f32 kernel; for GPUs e.g.
                      --set wavefield.nodes=1000000 --set wavefield.cycles=3)
 EOF
 }
@@ -128,7 +128,7 @@ wavefield:
   nodes: 6000
   cycles: 5
   split: targets
-  field: {method: direct}
+  field: {method: direct, precision: f32}
   output: {every: 10, snapshots: false, picture: false}
   checkpoint: {every_seconds: 0}
 EOF
