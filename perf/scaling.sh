@@ -255,7 +255,7 @@ SC_COMMIT=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if git -C "$here" status --porcelain --untracked-files=no 2>/dev/null | grep -q .; then
   SC_COMMIT+=" (with uncommitted changes)"
 fi
-SC_MACHINE="$(uname -n), nproc $(nproc), CPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+SC_MACHINE="$(uname -n), cores $(nproc --all), CPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 if gpus=$(nvidia-smi -L 2>/dev/null | sed 's/ (UUID.*//' | paste -sd';' -) && [[ -n $gpus ]]; then
   SC_MACHINE+=", GPUs: $gpus"
 fi
@@ -286,8 +286,9 @@ for r in rows:
     r["speedup"] = "%.3f" % (ratio * n if weak else ratio)
     r["efficiency"] = "%.3f" % (ratio if weak else ratio / n)
     r["busy_efficiency"] = "%.3f" % (busy if weak else busy / n)
-    cyc = float(b["cycle_s"]) / float(r["cycle_s"])  # nan where no seconds per cycle
-    r["cycle_efficiency"] = "%.3f" % (cyc if weak else cyc / n)
+    # Only a split run's cycle shrinks with the ranks; a sweep's runs each keep their cycle.
+    cyc = float(b["cycle_s"]) / float(r["cycle_s"]) / n if r["series"] == "wave_split" else None
+    r["cycle_efficiency"] = "%.3f" % cyc if cyc is not None else "nan"
 with open(E["SC_TSV"], "w") as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0]), delimiter="\t", lineterminator="\n")
     w.writeheader()
@@ -304,8 +305,8 @@ strong scaling shares a fixed sweep (speed-up t1/tN, efficiency t1/(N·tN)). *Wa
 `mpirun`, start-up and output included. *Busiest rank s*: the largest sum over one rank of frost's
 per-run `run_seconds` (frost.h5); *busy efficiency*: the efficiency with it in place of wall
 seconds (no start-up, no output writing). *Mean run s*: the mean per-run seconds, which grow when
-ranks compete for cores or memory bandwidth. *s/cycle*, *cycle efficiency*: the runs' mean
-seconds per wave-field cycle (field, gather, detection) and the efficiency by it. *Identical*:
+ranks compete for cores or memory bandwidth. *s/cycle*: the runs' mean seconds per wave-field
+cycle (field, gather, detection); *cycle efficiency* (wave_split): t1/(N·tN) by it. *Identical*:
 summary.json results without rank and timing scalars equal those of the first rank count
 (*ref*), run by run (weak: the runs both have). wave_weak and wave_strong are sweeps of
 independent runs at fixed N; wave_split is one run whose N targets are split over the ranks
