@@ -74,11 +74,5 @@ add_library(frost_mpi INTERFACE)
 target_link_libraries(frost_mpi INTERFACE MPI::MPI_CXX)
 add_library(frost::mpi ALIAS frost_mpi)
 
-# Provenance: the commit the binary was built from.
+# Provenance: cmake/WriteVersion.cmake asks git for the commit at every build (src/CMakeLists.txt).
 find_package(Git QUIET)
-set(FROST_GIT_COMMIT "unknown")
-if(GIT_FOUND AND EXISTS ${CMAKE_SOURCE_DIR}/.git)
-  execute_process(COMMAND ${GIT_EXECUTABLE} describe --always --dirty --abbrev=12
-                  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE FROST_GIT_COMMIT
-                  OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-endif()
