@@ -187,11 +187,19 @@ inline int row_blocks(long long products, int n, long long teams_wanted) {
   return static_cast<int>(want < 1 ? 1 : want > most ? most : want);
 }
 
+/// to = from for (r x c) matrices.
+template <class Member, class MA, class MB>
+KOKKOS_INLINE_FUNCTION void team_copy_matrix(const Member& m, int r, int c, const MA& from,
+                                             const MB& to) {
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r), [&](int i) {
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, c), [&](int j) { to(i, j) = from(i, j); });
+  });
+}
+
+/// to = from for n x n matrices.
 template <class Member, class MA, class MB>
 KOKKOS_INLINE_FUNCTION void team_copy_matrix(const Member& m, int n, const MA& from, const MB& to) {
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(m, n), [&](int i) {
-    Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, n), [&](int j) { to(i, j) = from(i, j); });
-  });
+  team_copy_matrix(m, n, n, from, to);
 }
 
 template <class Exec>
@@ -448,10 +456,7 @@ void dense_forward(const Exec& exec, DenseMethod method, int chunk,
             detail::team_product<false>(
                 m, r1 - r0, n, n, Mt, Kokkos::subview(M, b, s, Kokkos::ALL, Kokkos::ALL), tmp, tmp);
             m.team_barrier();
-            Kokkos::parallel_for(Kokkos::TeamThreadRange(m, r1 - r0), [&](int i) {
-              Kokkos::parallel_for(Kokkos::ThreadVectorRange(m, n),
-                                   [&](int j) { Mt(i, j) = tmp(i, j); });
-            });
+            detail::team_copy_matrix(m, r1 - r0, n, tmp, Mt);
           });
     }
     // Back-substitution: t in S_l \ S_{l+1}, t >= 2^l (the first of S_l is already solved).
